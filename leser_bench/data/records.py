@@ -1,0 +1,153 @@
+"""Typed records shared by every data source: queries, products, graded qrels, named splits.
+
+A :class:`Dataset` is what every loader returns and every later stage consumes. Relevance labels
+are kept as small integer *grades* (ESCI: E=3, S=2, C=1, I=0) because TREC qrels and ir-measures
+work on integers; the *gain* each grade is worth (ESCI default E=1.0, S=0.1, C=0.01, I=0) lives in
+:class:`GainMapping` and is handed to the graded measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+#: ESCI label letter -> integer grade (higher is better).
+ESCI_GRADES: dict[str, int] = {"E": 3, "S": 2, "C": 1, "I": 0}
+
+
+class DataError(ValueError):
+    """A data set is malformed. The message names the file, line or id at fault."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    id: str
+    text: str
+    #: optional extras (intent type, product type, frequency …) a generator or loader knows.
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: str
+    title: str
+    description: str = ""
+    bullets: str = ""
+    brand: str = ""
+    color: str = ""
+    #: facet used by intent coverage (product type in the embedded world; may be empty).
+    product_type: str = ""
+
+    #: the text fields that are indexed, in order.
+    TEXT_FIELDS = ("title", "description", "bullets", "brand", "color")
+
+    def fields(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in self.TEXT_FIELDS}
+
+
+@dataclass(frozen=True)
+class GainMapping:
+    """Maps each label letter to an integer grade and a gain (used by nDCG)."""
+
+    grades: Mapping[str, int]
+    gains: Mapping[str, float]
+
+    @classmethod
+    def esci(cls, gains: Mapping[str, float] | None = None) -> GainMapping:
+        default = {"E": 1.0, "S": 0.1, "C": 0.01, "I": 0.0}
+        return cls(grades=dict(ESCI_GRADES), gains=dict(gains or default))
+
+    @classmethod
+    def binary(cls) -> GainMapping:
+        return cls(grades={"R": 1, "N": 0}, gains={"R": 1.0, "N": 0.0})
+
+    def gain_of_grade(self) -> dict[int, float]:
+        """Grade -> gain, the form ir-measures' ``nDCG(gains=…)`` takes."""
+        return {self.grades[label]: float(self.gains[label]) for label in self.grades}
+
+    def describe(self) -> str:
+        parts = [f"{label}={self.gains[label]:g} (grade {self.grades[label]})" for label in self.grades]
+        return ", ".join(parts)
+
+    def __post_init__(self) -> None:
+        missing = set(self.grades) ^ set(self.gains)
+        if missing:
+            raise DataError(f"gain mapping: labels {sorted(missing)} have a grade or a gain but not both")
+
+
+#: qrels: query id -> product id -> integer grade.
+Qrels = dict[str, dict[str, int]]
+
+
+@dataclass
+class Split:
+    """A named subset of queries with their judgments."""
+
+    name: str
+    queries: list[Query]
+    qrels: Qrels
+
+    def __post_init__(self) -> None:
+        ids = [q.id for q in self.queries]
+        if len(ids) != len(set(ids)):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
+            raise DataError(f"split {self.name!r}: duplicate query ids {dupes}")
+
+
+@dataclass
+class Dataset:
+    """Everything a run needs: a catalogue, named splits, and the label -> gain mapping."""
+
+    name: str
+    products: list[Product]
+    splits: dict[str, Split]
+    gains: GainMapping
+    #: True for the embedded generated world; reports must say so.
+    generated: bool = False
+    description: str = ""
+
+    def split(self, name: str) -> Split:
+        if name not in self.splits:
+            raise DataError(f"dataset {self.name!r} has no split {name!r}; it has {sorted(self.splits)}")
+        split = self.splits[name]
+        if not split.queries:
+            raise DataError(f"dataset {self.name!r}: split {name!r} is empty")
+        return split
+
+    def product_index(self) -> dict[str, Product]:
+        return {p.id: p for p in self.products}
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "generated": self.generated,
+            "products": len(self.products),
+            **{f"{s.name}_queries": len(s.queries) for s in self.splits.values()},
+            **{f"{s.name}_judgments": sum(len(v) for v in s.qrels.values()) for s in self.splits.values()},
+            "gains": self.gains.describe(),
+        }
+
+
+def check_unique_products(products: Iterable[Product], source: str) -> list[Product]:
+    """Return the products as a list, failing on duplicate or empty ids (naming them)."""
+    seen: set[str] = set()
+    out: list[Product] = []
+    for p in products:
+        if not p.id:
+            raise DataError(f"{source}: a product has an empty id")
+        if p.id in seen:
+            raise DataError(f"{source}: duplicate product id {p.id!r}")
+        seen.add(p.id)
+        out.append(p)
+    return out
+
+
+def check_qrels(qrels: Qrels, queries: Iterable[Query], product_ids: set[str], source: str) -> None:
+    """Fail if qrels name queries or products that do not exist."""
+    query_ids = {q.id for q in queries}
+    for qid, docs in qrels.items():
+        if qid not in query_ids:
+            raise DataError(f"{source}: qrels name unknown query id {qid!r}")
+        for pid in docs:
+            if pid not in product_ids:
+                raise DataError(f"{source}: qrels for query {qid!r} name unknown product id {pid!r}")
