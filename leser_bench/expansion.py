@@ -25,6 +25,9 @@ class Expansion:
     raw_output: str = ""
     #: rule name -> number of violations of that rule found in the raw output.
     violations: dict[str, int] = field(default_factory=dict)
+    #: pseudo-relevance feedback the Retriever runs natively (e.g. {"method": "rm3", "fb_terms": 10,
+    #: "fb_docs": 10, "original_query_weight": 0.5}); None for text expansions.
+    prf: dict[str, object] | None = None
     #: True when the rules made the method fall back to the original query.
     fell_back: bool = False
     #: generated tokens and wall seconds spent producing this expansion.
@@ -37,7 +40,7 @@ class Expansion:
 
     @property
     def is_identity(self) -> bool:
-        return not self.texts and not self.term_weights
+        return not self.texts and self.prf is None
 
 
 @runtime_checkable

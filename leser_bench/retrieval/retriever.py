@@ -1,0 +1,201 @@
+"""The one place that talks to Lucene: BM25 over the product index, combining queries and expansions.
+
+How a query and its expansions become a ranking is decided here, by config:
+
+- ``concat`` (weighted concatenation): the original query repeated ``query_repeat`` times, then
+  every expansion text, as one bag of words (Anserini turns a repeated word into a boost);
+- ``rrf``: one search for the original query and one per expansion, fused by reciprocal rank
+  (``score = sum_i w_i / (rrf_k + rank_i)``, the original query weighted ``rrf_query_weight``).
+
+Expansions that ask for pseudo-relevance feedback (``Expansion.prf``) run Pyserini's own RM3 or
+Rocchio on a searcher configured for it. All searches of one call go through one
+``batch_search`` per searcher. Every string is sanitised first (:mod:`.sanitize`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from leser_bench.expansion import Expansion
+from leser_bench.retrieval.java import ensure_java
+from leser_bench.retrieval.sanitize import sanitize_query
+
+Run = dict[str, dict[str, float]]
+COMBINE_MODES = ("concat", "rrf")
+PRF_METHODS = ("rm3", "rocchio")
+_SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class RetrieverConfig:
+    k1: float = 0.9
+    b: float = 0.4
+    #: Lucene field -> boost. ``contents`` holds every text field; title/brand/color are separate.
+    field_weights: Mapping[str, float] = field(default_factory=lambda: {"contents": 1.0, "title": 1.0})
+    threads: int = 2
+    combine: str = "concat"
+    query_repeat: int = 2
+    rrf_k: int = 60
+    rrf_query_weight: float = 1.0
+    max_query_terms: int = 256
+    max_query_chars: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.combine not in COMBINE_MODES:
+            raise ValueError(f"retriever.combine={self.combine!r}; allowed: {list(COMBINE_MODES)}")
+        if self.threads < 1 or self.query_repeat < 1 or self.rrf_k < 1:
+            raise ValueError("retriever.threads, retriever.query_repeat and retriever.rrf_k must be >= 1")
+        if not self.field_weights or any(w < 0 for w in self.field_weights.values()):
+            raise ValueError(f"retriever.field_weights must be non-empty and >= 0, got {dict(self.field_weights)}")
+
+    def describe(self) -> str:
+        weights = ", ".join(f"{k}^{v:g}" for k, v in self.field_weights.items())
+        how = (
+            f"weighted concatenation (query x{self.query_repeat})"
+            if self.combine == "concat"
+            else f"RRF (k={self.rrf_k}, query weight {self.rrf_query_weight:g})"
+        )
+        return f"BM25 k1={self.k1:g} b={self.b:g} over {weights}; expansions combined by {how}"
+
+
+class Retriever:
+    """``search(expansions, k) -> Run`` over one Lucene index."""
+
+    def __init__(self, index_dir: Path | str, config: RetrieverConfig | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.config = config or RetrieverConfig()
+        if not self.index_dir.is_dir():
+            raise FileNotFoundError(f"no Lucene index at {self.index_dir}")
+        self._searchers: dict[tuple, Any] = {}
+
+    # -- searchers -------------------------------------------------------------------------
+    def _searcher(self, prf: Mapping[str, object] | None = None) -> Any:
+        key = tuple(sorted((prf or {}).items()))
+        if key not in self._searchers:
+            ensure_java()
+            from pyserini.search.lucene import LuceneSearcher  # noqa: PLC0415 - starts the JVM
+
+            searcher = LuceneSearcher(str(self.index_dir))
+            searcher.set_bm25(self.config.k1, self.config.b)
+            if prf:
+                _configure_prf(searcher, prf)
+            self._searchers[key] = searcher
+        return self._searchers[key]
+
+    def searcher(self) -> Any:
+        """The plain BM25 LuceneSearcher (for benchmarks and tests that compare with Pyserini)."""
+        return self._searcher(None)
+
+    def _clean(self, text: str) -> str:
+        return sanitize_query(text, self.config.max_query_chars, self.config.max_query_terms)
+
+    def _batch(self, searcher: Any, texts: Sequence[str], ids: Sequence[str], k: int) -> Run:
+        """One batch_search; empty strings are not sent (they rank nothing)."""
+        pairs = [(t, i) for t, i in zip(texts, ids, strict=True) if t.strip()]
+        run: Run = {i: {} for i in ids}
+        if not pairs:
+            return run
+        hits = searcher.batch_search(
+            [t for t, _ in pairs], [i for _, i in pairs], k=k, threads=self.config.threads,
+            fields=dict(self.config.field_weights),
+        )
+        for qid, docs in hits.items():
+            run[qid] = {h.docid: float(h.score) for h in docs}
+        return run
+
+    # -- public ----------------------------------------------------------------------------
+    def search(self, expansions: Sequence[Expansion], k: int = 1000) -> Run:
+        if k <= 0:
+            raise ValueError(f"k must be > 0, got {k}")
+        ids = [e.query_id for e in expansions]
+        if len(ids) != len(set(ids)):
+            raise ValueError("search: duplicate query ids in one call")
+        run: Run = {}
+        by_prf: dict[tuple, list[Expansion]] = defaultdict(list)
+        text_expansions: list[Expansion] = []
+        for e in expansions:
+            if e.prf:
+                by_prf[tuple(sorted(e.prf.items()))].append(e)
+            else:
+                text_expansions.append(e)
+        for key, group in by_prf.items():
+            searcher = self._searcher(dict(key))
+            run.update(self._batch(searcher, [self._clean(e.query.text) for e in group], [e.query_id for e in group], k))
+        if self.config.combine == "concat" or all(not e.texts for e in text_expansions):
+            run.update(self._search_concat(text_expansions, k))
+        else:
+            run.update(self._search_rrf(text_expansions, k))
+        return {qid: run.get(qid, {}) for qid in ids}
+
+    def _search_concat(self, expansions: Sequence[Expansion], k: int) -> Run:
+        texts = []
+        for e in expansions:
+            query = self._clean(e.query.text)
+            if e.texts:
+                parts = [query] * self.config.query_repeat + [self._clean(t) for t in e.texts]
+                texts.append(self._clean(" ".join(p for p in parts if p)))
+            else:
+                texts.append(query)
+        return self._batch(self._searcher(), texts, [e.query_id for e in expansions], k)
+
+    def _search_rrf(self, expansions: Sequence[Expansion], k: int) -> Run:
+        texts: list[str] = []
+        ids: list[str] = []
+        weights: dict[str, float] = {}
+        for e in expansions:
+            variants = [(self._clean(e.query.text), self.config.rrf_query_weight)]
+            variants += [(self._clean(t), 1.0) for t in e.texts]
+            for n, (text, weight) in enumerate(variants):
+                sub_id = f"{e.query_id}{_SEP}{n}"
+                texts.append(text)
+                ids.append(sub_id)
+                weights[sub_id] = weight
+        sub_runs = self._batch(self._searcher(), texts, ids, k)
+        fused: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for sub_id, docs in sub_runs.items():
+            qid = sub_id.split(_SEP, 1)[0]
+            ranked = sorted(docs.items(), key=lambda kv: (-kv[1], kv[0]))
+            for rank, (docid, _) in enumerate(ranked, start=1):
+                fused[qid][docid] += weights[sub_id] / (self.config.rrf_k + rank)
+        run: Run = {}
+        for e in expansions:
+            top = sorted(fused.get(e.query_id, {}).items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+            run[e.query_id] = dict(top)
+        return run
+
+    def feedback_terms(self, query_text: str, prf: Mapping[str, object]) -> dict[str, float]:
+        """RM3's expanded query model for ``query_text`` (term -> weight), as Pyserini computes it."""
+        terms = self._searcher(prf).get_feedback_terms(self._clean(query_text)) if prf.get("method") == "rm3" else None
+        return {str(t): float(w) for t, w in (terms or {}).items()}
+
+    def close(self) -> None:
+        for searcher in self._searchers.values():
+            searcher.close()
+        self._searchers.clear()
+
+
+def _configure_prf(searcher: Any, prf: Mapping[str, object]) -> None:
+    params = dict(prf)
+    method = params.pop("method", None)
+    if method == "rm3":
+        searcher.set_rm3(
+            fb_terms=int(params.get("fb_terms", 10)),
+            fb_docs=int(params.get("fb_docs", 10)),
+            original_query_weight=float(params.get("original_query_weight", 0.5)),
+        )
+    elif method == "rocchio":
+        searcher.set_rocchio(
+            top_fb_terms=int(params.get("top_fb_terms", 10)),
+            top_fb_docs=int(params.get("top_fb_docs", 10)),
+            bottom_fb_terms=int(params.get("bottom_fb_terms", 10)),
+            bottom_fb_docs=int(params.get("bottom_fb_docs", 10)),
+            alpha=float(params.get("alpha", 1.0)),
+            beta=float(params.get("beta", 0.75)),
+            gamma=float(params.get("gamma", 0.0)),
+        )
+    else:
+        raise ValueError(f"prf.method={method!r}; allowed: {list(PRF_METHODS)}")

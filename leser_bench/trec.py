@@ -1,0 +1,48 @@
+"""TREC run and qrels files: the standard exchange format (trec_eval, ir-measures, ranx)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from leser_bench.cache import atomic_write_text
+from leser_bench.data.records import Qrels
+from leser_bench.retrieval.retriever import Run
+
+
+def ranked(docs: dict[str, float]) -> list[tuple[str, float]]:
+    """Documents by descending score, ties broken by product id (deterministic)."""
+    return sorted(docs.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def format_run(run: Run, tag: str) -> str:
+    lines = []
+    for qid in sorted(run):
+        for rank, (docid, score) in enumerate(ranked(run[qid]), start=1):
+            lines.append(f"{qid} Q0 {docid} {rank} {score:.6f} {tag}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def write_run(run: Run, path: Path, tag: str) -> None:
+    atomic_write_text(path, format_run(run, tag))
+
+
+def write_qrels(qrels: Qrels, path: Path) -> None:
+    lines = [f"{qid} 0 {pid} {grade}" for qid in sorted(qrels) for pid, grade in sorted(qrels[qid].items())]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def read_run(path: Path) -> Run:
+    """Read a TREC run written by :func:`write_run` (or any 6-column TREC run)."""
+    run: Run = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 6:
+                raise ValueError(f"{path}:{number}: expected 6 columns (qid Q0 docid rank score tag), got {len(parts)}")
+            try:
+                run.setdefault(parts[0], {})[parts[2]] = float(parts[4])
+            except ValueError:
+                raise ValueError(f"{path}:{number}: score {parts[4]!r} is not a number") from None
+    return run
