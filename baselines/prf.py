@@ -1,0 +1,51 @@
+"""Pseudo-relevance feedback baselines (Pyserini's RM3 and Rocchio) as Expanders.
+
+PRF is a rewrite placed between two retrievals (as in PyTerrier): the Expansion asks the Retriever
+to run Pyserini's native feedback (``Expansion.prf``), so the scores are exactly Pyserini's; for
+RM3 the expanded query model (feedback terms and weights) is recorded for reports.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from leser_bench.data.records import Query
+from leser_bench.expansion import Expansion
+from leser_bench.retrieval.retriever import Retriever
+
+RM3_KEYS = ("fb_terms", "fb_docs", "original_query_weight")
+ROCCHIO_KEYS = ("top_fb_terms", "top_fb_docs", "bottom_fb_terms", "bottom_fb_docs", "alpha", "beta", "gamma")
+
+
+class PRFExpander:
+    def __init__(self, name: str, prf: Mapping[str, Any], retriever: Retriever, record_terms: bool) -> None:
+        self.name = name
+        self.prf = dict(prf)
+        self.retriever = retriever
+        self.record_terms = record_terms
+
+    def expand(self, queries: Sequence[Query]) -> list[Expansion]:
+        out = []
+        for q in tqdm(queries, desc=f"{self.name}: feedback terms", unit="q", disable=not self.record_terms):
+            start = time.perf_counter()
+            terms = self.retriever.feedback_terms(q.text, self.prf) if self.record_terms else {}
+            out.append(Expansion(query=q, prf=dict(self.prf), term_weights=terms, seconds=time.perf_counter() - start))
+        return out
+
+
+def _params(method_cfg: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {key: method_cfg[key] for key in keys if key in method_cfg}
+
+
+def build_rm3(method_cfg: Mapping[str, Any], context: Any) -> PRFExpander:
+    prf = {"method": "rm3", **_params(method_cfg, RM3_KEYS)}
+    return PRFExpander(method_cfg["name"], prf, context.retriever, record_terms=True)
+
+
+def build_rocchio(method_cfg: Mapping[str, Any], context: Any) -> PRFExpander:
+    prf = {"method": "rocchio", **_params(method_cfg, ROCCHIO_KEYS)}
+    return PRFExpander(method_cfg["name"], prf, context.retriever, record_terms=False)

@@ -1,0 +1,57 @@
+"""From a ``method`` config to an Expander: a registry of builders, imported only when used."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from leser_bench.data.records import Dataset
+from leser_bench.expansion import Expander, IdentityExpander
+from leser_bench.retrieval.retriever import Retriever
+
+#: method kind -> "module:function" building it from (method_cfg, MethodContext).
+BUILDERS: dict[str, str] = {
+    "identity": "leser_bench.methods:build_identity",
+    "rm3": "baselines.prf:build_rm3",
+    "rocchio": "baselines.prf:build_rocchio",
+}
+
+
+class ConfigError(ValueError):
+    """A config value is unknown or impossible; the message names the key and what is allowed."""
+
+
+@dataclass
+class MethodContext:
+    """What a method may use to build itself."""
+
+    dataset: Dataset
+    retriever: Retriever
+    cache_dir: Path
+    seed: int
+    #: the whole resolved config, for groups a method needs (model, rules, train …).
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+def build_identity(method_cfg: Mapping[str, Any], context: MethodContext) -> Expander:
+    return IdentityExpander()
+
+
+def check_method_config(key: str, method_cfg: Mapping[str, Any]) -> None:
+    kind = method_cfg.get("kind")
+    if kind not in BUILDERS:
+        raise ConfigError(f"methods.{key}.kind={kind!r} is not a known method kind; allowed: {sorted(BUILDERS)}")
+    if not method_cfg.get("name"):
+        raise ConfigError(f"methods.{key}.name is missing")
+
+
+def build_expander(method_cfg: Mapping[str, Any], context: MethodContext) -> Expander:
+    check_method_config(str(method_cfg.get("name")), method_cfg)
+    module_name, function_name = BUILDERS[method_cfg["kind"]].split(":")
+    builder = getattr(importlib.import_module(module_name), function_name)
+    expander = builder(method_cfg, context)
+    expander.name = method_cfg["name"]
+    return expander

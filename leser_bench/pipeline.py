@@ -1,0 +1,190 @@
+"""One benchmark run: dataset -> index -> every method's expansions -> runs -> metrics -> report.
+
+Everything a run produces lands in its run directory (``reports/<experiment>/<run-id>/``):
+``runs/<method>.trec``, ``qrels.trec``, ``expansions/<method>.jsonl``, ``per_query.csv``,
+``metrics.csv``, ``report.md`` and Hydra's ``.hydra/config.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from leser_bench.cache import atomic_write_text
+from leser_bench.data.loading import dataset_config, load_dataset
+from leser_bench.data.records import Dataset
+from leser_bench.evaluation import aggregate, evaluate, resolve_all
+from leser_bench.evaluation.measures import Measure
+from leser_bench.expansion import Expansion
+from leser_bench.methods import ConfigError, MethodContext, build_expander, check_method_config
+from leser_bench.report.markdown import ReportData, render
+from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
+from leser_bench.trec import write_qrels, write_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    leaderboard: pd.DataFrame
+    per_query: pd.DataFrame
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def method_configs(cfg: DictConfig) -> dict[str, dict[str, Any]]:
+    """The methods to run, in order: ``methods.*`` then the single ``method`` override, if any."""
+    methods: dict[str, dict[str, Any]] = {}
+    for key, value in (cfg.get("methods") or {}).items():
+        if value is not None:
+            methods[str(key)] = OmegaConf.to_container(value, resolve=True)
+    single = cfg.get("method")
+    if single is not None:
+        single = OmegaConf.to_container(single, resolve=True)
+        methods[str(single.get("name"))] = single
+    if not methods:
+        raise ConfigError("no methods configured: set `methods` or `method=<name>`")
+    return methods
+
+
+def retriever_config(cfg: Mapping[str, Any]) -> tuple[RetrieverConfig, int]:
+    values = dict(cfg)
+    k = int(values.pop("k", 1000))
+    if k <= 0:
+        raise ConfigError(f"retriever.k must be > 0, got {k}")
+    allowed = set(RetrieverConfig.__dataclass_fields__)
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ConfigError(f"retriever: unknown keys {unknown}; allowed: {sorted(allowed | {'k'})}")
+    try:
+        return RetrieverConfig(**values), k
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def relevant_grade(dataset: Dataset, configured: int | None) -> int:
+    if configured is not None:
+        return int(configured)
+    grades = dataset.gains.grades
+    return grades["E"] if "E" in grades else max(grades.values())
+
+
+def validate(cfg: DictConfig) -> None:
+    """Check every config group before any work is done."""
+    dataset_config(OmegaConf.to_container(cfg.dataset, resolve=True))
+    retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
+    for key, method_cfg in method_configs(cfg).items():
+        check_method_config(key, method_cfg)
+    if cfg.baseline not in method_configs(cfg):
+        raise ConfigError(f"baseline={cfg.baseline!r} is not among the methods run: {list(method_configs(cfg))}")
+
+
+class StageTimer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        log.info("stage %s ...", name)
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+            log.info("stage %s done in %.1f s", name, self.seconds[name])
+
+
+def expansion_record(e: Expansion) -> dict[str, Any]:
+    top_terms = dict(sorted(e.term_weights.items(), key=lambda kv: -kv[1])[:20])
+    return {
+        "query_id": e.query_id, "query": e.query.text, "texts": e.texts, "term_weights": top_terms,
+        "prf": e.prf, "raw_output": e.raw_output, "violations": e.violations, "fell_back": e.fell_back,
+        "generated_tokens": e.generated_tokens, "seconds": round(e.seconds, 6),
+    }
+
+
+def shown_expansion(e: Expansion) -> str:
+    if e.texts:
+        return " | ".join(e.texts)
+    if e.term_weights:
+        top = sorted(e.term_weights.items(), key=lambda kv: -kv[1])[:8]
+        return " ".join(f"{t}({w:.2f})" for t, w in top)
+    if e.prf:
+        return f"{e.prf.get('method')} feedback (terms not exposed by Pyserini)"
+    return ""
+
+
+def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
+    validate(cfg)
+    timer = StageTimer()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = Path(cfg.cache_dir)
+    with timer("load dataset"):
+        dataset = load_dataset(OmegaConf.to_container(cfg.dataset, resolve=True))
+        split = dataset.split(cfg.evaluation.split)
+    ret_cfg, k = retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
+    measures, notes = resolve_all(
+        list(cfg.evaluation.measures), dataset.gains, relevant_grade(dataset, cfg.evaluation.relevant_grade), k
+    )
+    with timer("build index"):
+        index_dir = build_index(dataset.products, IndexConfig(threads=ret_cfg.threads), cache_dir)
+    retriever = Retriever(index_dir, ret_cfg)
+    context = MethodContext(dataset=dataset, retriever=retriever, cache_dir=cache_dir, seed=int(cfg.seed),
+                            config=OmegaConf.to_container(cfg, resolve=True))
+    write_qrels(split.qrels, out_dir / "qrels.trec")
+    frames, examples = [], {}
+    for name, method_cfg in method_configs(cfg).items():
+        per_query, shown = _run_method(name, method_cfg, context, split, measures, k, out_dir, timer)
+        frames.append(per_query)
+        examples[name] = shown[: int(cfg.report.examples_per_method)]
+    per_query = pd.concat(frames, ignore_index=True)
+    leaderboard = aggregate(per_query, [m.name for m in measures])
+    atomic_write_text(out_dir / "per_query.csv", per_query.to_csv(index=False))
+    atomic_write_text(out_dir / "metrics.csv", leaderboard.to_csv())
+    notes = _measure_notes(dataset, measures, len(split.qrels)) + notes
+    report = ReportData(
+        title=f"leser_bench — {cfg.experiment_name}", dataset_summary=dataset.summary(),
+        dataset_description=dataset.description or dataset.name, generated=dataset.generated,
+        retriever=ret_cfg.describe() + f"; depth k={k}.", leaderboard=leaderboard, measure_notes=notes,
+        examples=examples, stage_seconds=timer.seconds, config_yaml=OmegaConf.to_yaml(cfg, resolve=True),
+        baseline=str(cfg.baseline),
+    )
+    atomic_write_text(out_dir / "report.md", render(report))
+    retriever.close()
+    return RunResult(out_dir=out_dir, leaderboard=leaderboard, per_query=per_query, stage_seconds=timer.seconds)
+
+
+def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, split: Any,
+                measures: list[Measure], k: int, out_dir: Path, timer: StageTimer) -> tuple[pd.DataFrame, list]:
+    with timer(f"{name}: expand"):
+        expander = build_expander(method_cfg, context)
+        expansions = expander.expand(split.queries)
+    if [e.query_id for e in expansions] != [q.id for q in split.queries]:
+        raise RuntimeError(f"method {name!r} returned expansions for other queries than it was given")
+    with timer(f"{name}: retrieve"):
+        run = context.retriever.search(expansions, k=k)
+    with timer(f"{name}: evaluate"):
+        per_query = evaluate(run, split.qrels, measures, method=name)
+    write_run(run, out_dir / "runs" / f"{name}.trec", tag=name)
+    lines = [json.dumps(expansion_record(e), ensure_ascii=False) for e in expansions]
+    atomic_write_text(out_dir / "expansions" / f"{name}.jsonl", "\n".join(lines) + "\n")
+    shown = [(e.query.text, shown_expansion(e)) for e in expansions]
+    return per_query, shown
+
+
+def _measure_notes(dataset: Dataset, measures: list[Measure], n_queries: int) -> list[str]:
+    notes = [f"{n_queries} judged queries; queries with judgments but no results score 0 (trec_eval semantics)."]
+    for m in measures:
+        if str(m.measure) != m.name:
+            notes.append(f"`{m.name}` is computed as ir-measures `{m.measure}`.")
+    notes.append(f"Gain mapping: {dataset.gains.describe()}.")
+    return notes

@@ -1,0 +1,87 @@
+"""The Markdown report of one run: what data, which methods, what scores, with what config.
+
+Renderers only format: every number arrives computed (see :mod:`leser_bench.pipeline`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+GENERATED_NOTE = (
+    "**This data is generated**: the embedded e-commerce world is produced by a seeded generator "
+    "shipped as code (`leser_bench.data.world`). Its numbers say how methods behave on it, not on real traffic."
+)
+
+
+@dataclass
+class ReportData:
+    title: str
+    dataset_summary: dict[str, object]
+    dataset_description: str
+    generated: bool
+    retriever: str
+    leaderboard: pd.DataFrame  # methods x measures
+    measure_notes: list[str]
+    examples: dict[str, list[tuple[str, str]]]  # method -> [(query, expansion shown)]
+    stage_seconds: dict[str, float]
+    config_yaml: str
+    baseline: str
+    extra_sections: list[str] = field(default_factory=list)
+
+
+def table(frame: pd.DataFrame, bold_best: bool = True, digits: int = 4) -> str:
+    """A Markdown table of a methods x measures frame, the best value per column in bold."""
+    columns = list(frame.columns)
+    lines = ["| method | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    best = {c: frame[c].max() for c in columns} if bold_best and len(frame) > 1 else {}
+    for method, row in frame.iterrows():
+        cells = []
+        for c in columns:
+            text = f"{row[c]:.{digits}f}"
+            cells.append(f"**{text}**" if c in best and row[c] == best[c] else text)
+        lines.append(f"| {escape_cell(str(method))} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def escape_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _summary_table(summary: dict[str, object]) -> str:
+    lines = ["| | |", "|---|---|"]
+    lines += [f"| {escape_cell(str(k))} | {escape_cell(str(v))} |" for k, v in summary.items()]
+    return "\n".join(lines)
+
+
+def _examples(examples: dict[str, list[tuple[str, str]]]) -> Sequence[str]:
+    out = []
+    for method, rows in examples.items():
+        if not rows:
+            continue
+        out.append(f"**{escape_cell(method)}**\n")
+        out += [f"- `{escape_cell(q)}` → {escape_cell(e) or '_(no expansion)_'}" for q, e in rows]
+        out.append("")
+    return out
+
+
+def render(data: ReportData) -> str:
+    parts = [f"# {data.title}", ""]
+    if data.generated:
+        parts += [GENERATED_NOTE, ""]
+    parts += ["## Data", "", data.dataset_description, "", _summary_table(data.dataset_summary), ""]
+    parts += ["## Retrieval", "", data.retriever, ""]
+    parts += ["## Results", "", f"Mean over the evaluated queries; best per measure in bold; baseline: `{data.baseline}`.", ""]
+    parts += [table(data.leaderboard), ""]
+    parts += [f"- {note}" for note in data.measure_notes]
+    parts.append("")
+    for section in data.extra_sections:
+        parts += [section, ""]
+    if any(data.examples.values()):
+        parts += ["## Example expansions", "", *_examples(data.examples)]
+    parts += ["## Time per stage", "", "| stage | seconds |", "|---|---:|"]
+    parts += [f"| {escape_cell(k)} | {v:.1f} |" for k, v in data.stage_seconds.items()]
+    parts += ["", "## Config", "", "```yaml", data.config_yaml.rstrip(), "```", ""]
+    return "\n".join(parts)

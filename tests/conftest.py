@@ -1,0 +1,29 @@
+"""Shared fixtures: offline environment, paths to ../shared/data, a small product catalogue."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+CONF_DIR = REPO / "conf"
+SHARED_DATA = Path(os.environ.get("LESER_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def shared_data(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.is_dir():
+        pytest.skip(f"shared data set {name!r} not found at {path} (expected ../shared/data beside the repo)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache directory for the whole session (indexes, converted models)."""
+    env = os.environ.get("LESER_BENCH_TEST_CACHE")
+    return Path(env) if env else tmp_path_factory.mktemp("leser_cache")
