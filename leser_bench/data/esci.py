@@ -158,9 +158,9 @@ def _missing_message(config: EsciConfig, reason: str) -> str:
     base = config.base_url.rstrip("/")
     return (
         f"ESCI files are missing from {config.cache_path} and {reason}. "
-        f"Put {EXAMPLES_FILE} and {PRODUCTS_FILE} in {config.cache_path} "
-        f"(get them by hand from {base}/<file name>, i.e. {base}/{EXAMPLES_FILE} and {base}/{PRODUCTS_FILE}; "
-        f"they are Git LFS files of the amazon-science/esci-data release), or set the dataset's cache_dir."
+        f"Put {EXAMPLES_FILE} and {PRODUCTS_FILE} in {config.cache_path}, or set the dataset's cache_dir "
+        f"to where they are. Get them by hand from {base}/{EXAMPLES_FILE} and {base}/{PRODUCTS_FILE} "
+        f"(Git LFS files of the amazon-science/esci-data release)."
     )
 
 

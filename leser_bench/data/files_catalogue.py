@@ -106,7 +106,7 @@ def _jsonl_records(path: Path, id_field: str, fields: Mapping[str, str]) -> Iter
 
 
 def _csv_records(path: Path, id_field: str, fields: Mapping[str, str]) -> Iterator[RawRecord]:
-    lines = [line for _, line in read_lines(path)]
+    lines = [line + "\n" for _, line in read_lines(path)]
     reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
