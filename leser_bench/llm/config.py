@@ -27,7 +27,7 @@ class ModelConfig:
     device: str = "cpu"
     #: torch dtype name ("float32", "bfloat16", "float16") or "auto".
     dtype: str = "float32"
-    #: converted models and generations go under here; None -> $LESER_BENCH_CACHE or ~/.cache/leser_bench.
+    #: converted models and generations go under here; None -> $LESER_BENCH_CACHE or .cache/leser_bench.
     cache_dir: str | None = None
     #: True: never contact the hub; None: follow HF_HUB_OFFLINE.
     offline: bool | None = None
