@@ -1,0 +1,120 @@
+"""Statistics configuration (conf/stats/*.yaml) and a strict loader shared with the A/B config."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+TESTS = ("permutation", "t", "wilcoxon")
+CORRECTIONS = ("holm", "bonferroni", "fdr_bh", "none")
+CI_METHODS = ("percentile", "bca")
+
+
+class ConfigError(ValueError):
+    """A configuration key is unknown or its value is not allowed. The message names the key."""
+
+
+@dataclass(frozen=True)
+class StatsConfig:
+    """How every comparison in a report is tested.
+
+    ``test`` is the paired test whose p-value is corrected and reported; ``correction`` is applied
+    across every (method, measure[, pair]) test in one table.
+    """
+
+    test: str = "permutation"
+    alpha: float = 0.05
+    correction: str = "holm"
+    n_permutations: int = 10_000
+    #: enumerate all 2^m sign flips (m = non-zero differences) when 2^m <= n_permutations.
+    exact: bool = True
+    n_bootstrap: int = 2_000
+    ci_method: str = "bca"
+    ci_level: float = 0.95
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_choice("stats.test", self.test, TESTS)
+        check_choice("stats.correction", self.correction, CORRECTIONS)
+        check_choice("stats.ci_method", self.ci_method, CI_METHODS)
+        check_open_unit("stats.alpha", self.alpha)
+        check_open_unit("stats.ci_level", self.ci_level)
+        check_int("stats.n_permutations", self.n_permutations, minimum=1)
+        check_int("stats.n_bootstrap", self.n_bootstrap, minimum=10)
+        check_int("stats.seed", self.seed, minimum=0)
+        check_bool("stats.exact", self.exact)
+
+
+# ---- validation helpers (also used by leser_bench.abtest.config) ----------------------------
+
+
+def check_choice(key: str, value: object, allowed: Collection[str]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{key}: {value!r} is not allowed; choose one of: {', '.join(allowed)}")
+
+
+def check_open_unit(key: str, value: object) -> None:
+    if not _is_number(value) or not 0.0 < float(value) < 1.0:  # type: ignore[arg-type]
+        raise ConfigError(f"{key}: {value!r} is not allowed; it must be a number strictly between 0 and 1")
+
+
+def check_probability(key: str, value: object) -> None:
+    if not _is_number(value) or not 0.0 <= float(value) <= 1.0:  # type: ignore[arg-type]
+        raise ConfigError(f"{key}: {value!r} is not allowed; it must be a probability in [0, 1]")
+
+
+def check_int(key: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{key}: {value!r} is not allowed; it must be an integer >= {minimum}")
+
+
+def check_bool(key: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: {value!r} is not allowed; it must be true or false")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+T = TypeVar("T")
+
+
+def dataclass_from(cls: type[T], cfg: Mapping[str, Any] | None, prefix: str,
+                   nested: Mapping[str, Callable[[Any], Any]] | None = None) -> T:
+    """Build ``cls`` from a plain mapping, refusing unknown keys (named with ``prefix``)."""
+    cfg = _plain(cfg)
+    if not isinstance(cfg, Mapping):
+        raise ConfigError(f"{prefix}: expected a mapping of keys, got {type(cfg).__name__}")
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = sorted(set(cfg) - set(names))
+    if unknown:
+        raise ConfigError(f"{prefix}: unknown key(s) {', '.join(map(str, unknown))}; "
+                          f"allowed keys: {', '.join(names)}")
+    kwargs = dict(cfg)
+    for key, build in (nested or {}).items():
+        if key in kwargs:
+            kwargs[key] = build(kwargs[key])
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a value of the wrong type deep in __post_init__
+        raise ConfigError(f"{prefix}: {exc}") from None
+
+
+def _plain(cfg: Any) -> Any:
+    """Accept OmegaConf containers without importing omegaconf at module import."""
+    if cfg is None:
+        return {}
+    if type(cfg).__module__.startswith("omegaconf"):
+        from omegaconf import OmegaConf
+
+        return OmegaConf.to_container(cfg, resolve=True)
+    return cfg
+
+
+def stats_config_from(cfg: Mapping[str, Any] | None) -> StatsConfig:
+    """Validate a plain (or OmegaConf) mapping such as conf/stats/default.yaml into a StatsConfig."""
+    return dataclass_from(StatsConfig, cfg, "stats")
