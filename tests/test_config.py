@@ -1,0 +1,82 @@
+"""Every config group composes, and bad values are refused before any work, naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from leser_bench.data.records import DataError
+from leser_bench.evaluation import MeasureError
+from leser_bench.methods import ConfigError
+from leser_bench.pipeline import method_configs, validate
+
+from conftest import CONF_DIR
+
+
+def compose_config(*overrides: str) -> DictConfig:
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=list(overrides))
+
+
+def group_options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+def test_default_composes_with_identity_and_rm3() -> None:
+    cfg = compose_config()
+    assert cfg.dataset.source == "world"
+    assert list(method_configs(cfg)) == ["identity", "rm3"]
+    validate(cfg)
+
+
+@pytest.mark.parametrize("group", ["dataset", "retriever", "evaluation", "report"])
+def test_every_option_of_every_group_composes(group: str) -> None:
+    for option in group_options(group):
+        cfg = compose_config(f"{group}={option}")
+        assert cfg[group] is not None, f"{group}={option}"
+
+
+@pytest.mark.parametrize("method", group_options("method"))
+def test_every_method_composes_and_validates(method: str) -> None:
+    cfg = compose_config(f"method={method}")
+    assert method in method_configs(cfg) or cfg.method.name in method_configs(cfg)
+    validate(cfg)
+
+
+@pytest.mark.parametrize("experiment", group_options("experiment"))
+def test_every_experiment_composes(experiment: str) -> None:
+    cfg = compose_config(f"+experiment={experiment}")
+    assert cfg.experiment_name == experiment
+
+
+def test_unknown_method_kind_is_refused() -> None:
+    cfg = compose_config("+methods.bad={name: bad, kind: nonsense}")
+    with pytest.raises(ConfigError, match="methods.bad.kind='nonsense'.*allowed"):
+        validate(cfg)
+
+
+@pytest.mark.parametrize(
+    ("override", "error", "pattern"),
+    [
+        ("retriever.k=0", ConfigError, "retriever.k must be > 0"),
+        ("retriever.combine=sum", ConfigError, "retriever.combine='sum'.*allowed"),
+        ("+retriever.nonsense=1", ConfigError, "unknown keys \\['nonsense'\\]"),
+        ("dataset.source=nowhere", DataError, "dataset.source='nowhere'.*allowed"),
+        ("+dataset.colour_of_sky=blue", DataError, "unknown keys \\['colour_of_sky'\\]"),
+        ("baseline=bm42", ConfigError, "baseline='bm42'"),
+    ],
+)
+def test_impossible_values_name_the_key(override: str, error: type, pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        validate(compose_config(override))
+
+
+def test_unknown_measure_is_refused_before_work(tmp_path: Path) -> None:
+    from leser_bench.data.records import GainMapping
+    from leser_bench.evaluation import resolve_all
+
+    with pytest.raises(MeasureError, match="nDGC"):
+        resolve_all(["nDGC@10"], GainMapping.esci(), 3, 100)
