@@ -23,11 +23,12 @@ from leser_bench.cache import atomic_write_text
 from leser_bench.data.loading import dataset_config, load_dataset
 from leser_bench.data.records import Dataset
 from leser_bench.evaluation import aggregate, evaluate, resolve_all
+from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metrics, coverage, rule_metrics
 from leser_bench.evaluation.measures import Measure
 from leser_bench.expansion import Expansion
 from leser_bench.methods import ConfigError, MethodContext, build_expander, check_method_config
 from leser_bench.report.markdown import ReportData, render
-from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
+from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, Run, build_index
 from leser_bench.trec import write_qrels, write_run
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class RunResult:
     out_dir: Path
     leaderboard: pd.DataFrame
     per_query: pd.DataFrame
+    #: coverage, rule and cost measures (methods x measures).
+    expansion_board: pd.DataFrame
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -132,39 +135,59 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
         dataset = load_dataset(OmegaConf.to_container(cfg.dataset, resolve=True))
         split = dataset.split(cfg.evaluation.split)
     ret_cfg, k = retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
-    measures, notes = resolve_all(
-        list(cfg.evaluation.measures), dataset.gains, relevant_grade(dataset, cfg.evaluation.relevant_grade), k
-    )
+    measures, notes = resolve_all(list(cfg.evaluation.measures), dataset.gains, context_grade(dataset, cfg), k)
     with timer("build index"):
         index_dir = build_index(dataset.products, IndexConfig(threads=ret_cfg.threads), cache_dir)
     retriever = Retriever(index_dir, ret_cfg)
     context = MethodContext(dataset=dataset, retriever=retriever, cache_dir=cache_dir, seed=int(cfg.seed),
                             config=OmegaConf.to_container(cfg, resolve=True))
     write_qrels(split.qrels, out_dir / "qrels.trec")
-    frames, examples = [], {}
+    cov_cfg = CoverageConfig(k=min(int(cfg.evaluation.coverage.k), k), relevant_grade=context_grade(dataset, cfg),
+                             facet=str(cfg.evaluation.coverage.facet))
+    with timer("raw query run (coverage reference)"):
+        raw_run = retriever.search([Expansion(query=q) for q in split.queries], k=cov_cfg.k)
+    facets = {p.id: str(getattr(p, cov_cfg.facet, "") or "") for p in dataset.products}
+    frames, expansion_frames, examples = [], [], {}
     for name, method_cfg in method_configs(cfg).items():
-        per_query, shown = _run_method(name, method_cfg, context, split, measures, k, out_dir, timer)
-        frames.append(per_query)
-        examples[name] = shown[: int(cfg.report.examples_per_method)]
+        run, expansions = _run_method(name, method_cfg, context, split, k, out_dir, timer)
+        with timer(f"{name}: evaluate"):
+            frames.append(evaluate(run, split.qrels, measures, method=name))
+            expansion_frames += [coverage(run, raw_run, split.qrels, facets, cov_cfg, name),
+                                 rule_metrics(expansions, _rule_names(expansions), name),
+                                 cost_metrics(expansions, name)]
+        examples[name] = [(e.query.text, shown_expansion(e)) for e in expansions[: int(cfg.report.examples_per_method)]]
     per_query = pd.concat(frames, ignore_index=True)
     leaderboard = aggregate(per_query, [m.name for m in measures])
+    expansion_per_query = pd.concat(expansion_frames, ignore_index=True)
+    expansion_board = aggregate(expansion_per_query)
     atomic_write_text(out_dir / "per_query.csv", per_query.to_csv(index=False))
+    atomic_write_text(out_dir / "per_query_expansion.csv", expansion_per_query.to_csv(index=False))
     atomic_write_text(out_dir / "metrics.csv", leaderboard.to_csv())
+    atomic_write_text(out_dir / "expansion_metrics.csv", expansion_board.to_csv())
     notes = _measure_notes(dataset, measures, len(split.qrels)) + notes
     report = ReportData(
         title=f"leser_bench — {cfg.experiment_name}", dataset_summary=dataset.summary(),
         dataset_description=dataset.description or dataset.name, generated=dataset.generated,
         retriever=ret_cfg.describe() + f"; depth k={k}.", leaderboard=leaderboard, measure_notes=notes,
         examples=examples, stage_seconds=timer.seconds, config_yaml=OmegaConf.to_yaml(cfg, resolve=True),
-        baseline=str(cfg.baseline),
+        baseline=str(cfg.baseline), expansion_board=expansion_board,
     )
     atomic_write_text(out_dir / "report.md", render(report))
     retriever.close()
-    return RunResult(out_dir=out_dir, leaderboard=leaderboard, per_query=per_query, stage_seconds=timer.seconds)
+    return RunResult(out_dir=out_dir, leaderboard=leaderboard, per_query=per_query, stage_seconds=timer.seconds,
+                     expansion_board=expansion_board)
+
+
+def context_grade(dataset: Dataset, cfg: DictConfig) -> int:
+    return relevant_grade(dataset, cfg.evaluation.relevant_grade)
+
+
+def _rule_names(expansions: list[Expansion]) -> list[str]:
+    return sorted({rule for e in expansions for rule in e.violations})
 
 
 def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, split: Any,
-                measures: list[Measure], k: int, out_dir: Path, timer: StageTimer) -> tuple[pd.DataFrame, list]:
+                k: int, out_dir: Path, timer: StageTimer) -> tuple[Run, list[Expansion]]:
     with timer(f"{name}: expand"):
         expander = build_expander(method_cfg, context)
         expansions = expander.expand(split.queries)
@@ -172,13 +195,10 @@ def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, s
         raise RuntimeError(f"method {name!r} returned expansions for other queries than it was given")
     with timer(f"{name}: retrieve"):
         run = context.retriever.search(expansions, k=k)
-    with timer(f"{name}: evaluate"):
-        per_query = evaluate(run, split.qrels, measures, method=name)
     write_run(run, out_dir / "runs" / f"{name}.trec", tag=name)
     lines = [json.dumps(expansion_record(e), ensure_ascii=False) for e in expansions]
     atomic_write_text(out_dir / "expansions" / f"{name}.jsonl", "\n".join(lines) + "\n")
-    shown = [(e.query.text, shown_expansion(e)) for e in expansions]
-    return per_query, shown
+    return run, expansions
 
 
 def _measure_notes(dataset: Dataset, measures: list[Measure], n_queries: int) -> list[str]:

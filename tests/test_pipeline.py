@@ -33,6 +33,7 @@ def vaswani_run(tmp_path_factory: pytest.TempPathFactory, cache_root: Path):
     return run_experiment(cfg, out)
 
 
+@pytest.mark.slow
 def test_vaswani_bm25_map_is_plausible_and_rm3_changes_the_run(vaswani_run) -> None:
     board = vaswani_run.leaderboard
     assert 0.25 <= board.loc["identity", "AP"] <= 0.35  # published BM25 MAP on Vaswani is about 0.30

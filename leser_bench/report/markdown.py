@@ -29,6 +29,7 @@ class ReportData:
     stage_seconds: dict[str, float]
     config_yaml: str
     baseline: str
+    expansion_board: pd.DataFrame | None = None
     extra_sections: list[str] = field(default_factory=list)
 
 
@@ -77,6 +78,7 @@ def render(data: ReportData) -> str:
     parts += [table(data.leaderboard), ""]
     parts += [f"- {note}" for note in data.measure_notes]
     parts.append("")
+    parts += _expansion_sections(data.expansion_board)
     for section in data.extra_sections:
         parts += [section, ""]
     if any(data.examples.values()):
@@ -85,3 +87,26 @@ def render(data: ReportData) -> str:
     parts += [f"| {escape_cell(k)} | {v:.1f} |" for k, v in data.stage_seconds.items()]
     parts += ["", "## Config", "", "```yaml", data.config_yaml.rstrip(), "```", ""]
     return "\n".join(parts)
+
+
+EXPANSION_SECTIONS = (
+    ("Coverage", ("NewRel@", "NewRelShare@", "IntentCov@"),
+     "NewRel@K: relevant products in the top-K that the raw query's top-K missed; NewRelShare@K: the same as a "
+     "share of all relevant products; IntentCov@K: share of the relevant products' product types found "
+     "(definitions: `leser_bench/evaluation/expansion_metrics.py`)."),
+    ("Rule violations", ("Violated", "Violations:", "FellBack"),
+     "Share of queries whose expansion broke a platform rule (overall and per rule), and that fell back to the raw query."),
+    ("Cost", ("Tokens", "Seconds"), "Generated tokens and wall seconds per query to produce the expansion."),
+)
+
+
+def _expansion_sections(board: pd.DataFrame | None) -> list[str]:
+    if board is None or board.empty:
+        return []
+    parts: list[str] = []
+    for title, prefixes, note in EXPANSION_SECTIONS:
+        columns = [c for c in board.columns if c.startswith(prefixes)]
+        if not columns:
+            continue
+        parts += [f"## {title}", "", note, "", table(board[columns], bold_best=False), ""]
+    return parts
