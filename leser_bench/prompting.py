@@ -1,0 +1,111 @@
+"""The one prompt builder shared by LESER's policy and the prompted-LLM baselines.
+
+A prompt holds the raw query, optionally what the search engine returns for it (top-k product
+titles, brands, types, colours — LESER's input), optionally a few solved examples, and the
+platform rules in words; it asks for optional reasoning in ``<think>…</think>`` followed by a JSON
+list of expansions, the format :func:`leser_bench.parsing.parse_expansions` expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from leser_bench.data.records import Product, Query
+from leser_bench.rules import RulesConfig
+
+SYSTEM_PROMPT = (
+    "You expand e-commerce search queries so that the search engine finds more of the products the "
+    "shopper wants. Write short keyword rewrites: synonyms, the product types meant, and attributes. "
+    "Follow the platform rules."
+)
+
+
+@dataclass(frozen=True)
+class PromptConfig:
+    #: how many search results for the raw query to show (0 = no search context).
+    context_k: int = 0
+    #: which product fields to show for each result.
+    context_fields: tuple[str, ...] = ("title", "brand")
+    #: ask for reasoning in <think>…</think> before the answer.
+    reasoning: bool = False
+    #: how many expansions to ask for.
+    n_expansions: int = 3
+    system: str = SYSTEM_PROMPT
+
+    def __post_init__(self) -> None:
+        if self.context_k < 0 or self.n_expansions < 1:
+            raise ValueError("prompt.context_k must be >= 0 and prompt.n_expansions >= 1")
+        unknown = set(self.context_fields) - {"title", "brand", "color", "product_type", "description"}
+        if unknown:
+            raise ValueError(f"prompt.context_fields: unknown {sorted(unknown)}; allowed: title, brand, color, "
+                             "product_type, description")
+
+
+def rules_in_words(rules: RulesConfig) -> str:
+    lines = []
+    if rules.max_expansions:
+        lines.append(f"- at most {rules.max_expansions} expansions")
+    if rules.max_words:
+        lines.append(f"- at most {rules.max_words} words per expansion")
+    if rules.brand_hijack:
+        lines.append("- no brand names unless the query names them")
+    if rules.banned_terms:
+        shown = ", ".join(f'"{t}"' for t in list(rules.banned_terms)[:6])
+        lines.append(f"- no promotional words such as {shown}")
+    if rules.near_duplicate_query:
+        lines.append("- do not repeat the query itself")
+    lines.append("- English words only, no empty items")
+    return "\n".join(lines)
+
+
+def _product_line(product: Product, fields: Sequence[str]) -> str:
+    parts = []
+    for name in fields:
+        value = " ".join(str(getattr(product, name, "") or "").split())[:160]
+        if value:
+            parts.append(value if name == "title" else f"{name}: {value}")
+    return " | ".join(parts)
+
+
+def answer_format(config: PromptConfig) -> str:
+    think = "First think briefly inside <think>...</think>, then answer" if config.reasoning else "Answer"
+    return (f'{think} with only a JSON list of {config.n_expansions} expansions, '
+            'for example ["first rewrite", "second rewrite"].')
+
+
+def user_message(query: Query, config: PromptConfig, rules: RulesConfig,
+                 context: Sequence[Product] = ()) -> str:
+    parts = [f'Query: "{query.text}"']
+    if config.context_k and context:
+        shown = [f"{i}. {_product_line(p, config.context_fields)}" for i, p in enumerate(context[: config.context_k], 1)]
+        parts.append("The search engine currently returns:\n" + "\n".join(shown))
+    elif config.context_k:
+        parts.append("The search engine currently returns nothing for this query.")
+    parts.append("Platform rules:\n" + rules_in_words(rules))
+    parts.append(answer_format(config))
+    return "\n\n".join(parts)
+
+
+def build_messages(query: Query, config: PromptConfig, rules: RulesConfig, context: Sequence[Product] = (),
+                   examples: Sequence[tuple[Query, Sequence[str]]] = ()) -> list[dict[str, str]]:
+    """Chat messages for one query; ``examples`` are few-shot (query, good expansions) pairs."""
+    messages = [{"role": "system", "content": config.system}]
+    for example_query, expansions in examples:
+        messages.append({"role": "user", "content": user_message(example_query, config, rules)})
+        quoted = ", ".join(f'"{e}"' for e in expansions)
+        messages.append({"role": "assistant", "content": f"[{quoted}]"})
+    messages.append({"role": "user", "content": user_message(query, config, rules, context)})
+    return messages
+
+
+def search_context(retriever: object, queries: Sequence[Query], k: int,
+                   products: Mapping[str, Product]) -> dict[str, list[Product]]:
+    """Top-k products the Retriever returns for each raw query (the policy's view of the engine)."""
+    if k <= 0:
+        return {q.id: [] for q in queries}
+    from leser_bench.expansion import Expansion  # noqa: PLC0415
+    from leser_bench.trec import ranked  # noqa: PLC0415
+
+    run = retriever.search([Expansion(query=q) for q in queries], k=k)  # type: ignore[attr-defined]
+    return {q.id: [products[pid] for pid, _ in ranked(run.get(q.id, {}))[:k] if pid in products] for q in queries}
