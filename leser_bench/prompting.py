@@ -9,7 +9,7 @@ list of expansions, the format :func:`leser_bench.parsing.parse_expansions` expe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from leser_bench.data.records import Product, Query
 from leser_bench.rules import RulesConfig
@@ -92,7 +92,8 @@ def build_messages(query: Query, config: PromptConfig, rules: RulesConfig, conte
     """Chat messages for one query; ``examples`` are few-shot (query, good expansions) pairs."""
     messages = [{"role": "system", "content": config.system}]
     for example_query, expansions in examples:
-        messages.append({"role": "user", "content": user_message(example_query, config, rules)})
+        # examples show the task without search context (their results would only add length)
+        messages.append({"role": "user", "content": user_message(example_query, replace(config, context_k=0), rules)})
         quoted = ", ".join(f'"{e}"' for e in expansions)
         messages.append({"role": "assistant", "content": f"[{quoted}]"})
     messages.append({"role": "user", "content": user_message(query, config, rules, context)})
