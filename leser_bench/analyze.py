@@ -1,0 +1,210 @@
+"""Statistics and the A/B simulation on an existing run directory, without recomputing any run.
+
+    python -m leser_bench.analyze <run_dir> [--baseline identity] [--stats-config stats.yaml]
+                                  [--abtest-config abtest.yaml] [--all-pairs] [--no-abtest]
+
+Reads ``per_query.csv``, ``runs/<method>.trec``, ``qrels.trec`` and (if present)
+``.hydra/config.yaml`` — whose ``stats:`` and ``abtest:`` sections are used unless a config file is
+given — and writes ``stats.csv``, ``abtest.csv`` and ``analysis.md`` into the directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from leser_bench.abtest import ABTestConfig, abtest_config_from, interleave, simulate_ab
+from leser_bench.stats import StatsConfig, compare, correct, stats_config_from
+from leser_bench.stats.render import abtest_markdown, significance_markdown
+
+
+class AnalyzeError(ValueError):
+    """The run directory or one of its files cannot be analysed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class RunDirectory:
+    per_query: pd.DataFrame
+    runs: dict[str, dict[str, dict[str, float]]]
+    qrels: dict[str, dict[str, int]]
+    hydra: dict[str, Any]
+
+
+def _read_trec(path: Path, reader: Callable[[str], Iterable[Any]], fields: int, numeric: Sequence[int],
+               kind: str) -> list[Any]:
+    try:
+        return list(reader(str(path)))
+    except (ValueError, IndexError):
+        pass
+    # ir_measures does not say where the problem is: find the first bad line ourselves.
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != fields:
+                raise AnalyzeError(f"{path}:{number}: a {kind} line needs {fields} fields, found {len(parts)}: {line.strip()!r}")
+            for i in numeric:
+                try:
+                    float(parts[i])
+                except ValueError:
+                    raise AnalyzeError(f"{path}:{number}: field {i + 1} {parts[i]!r} is not a number") from None
+    raise AnalyzeError(f"{path}: cannot be read as a TREC {kind} file")
+
+
+def read_run(path: Path) -> dict[str, dict[str, float]]:
+    import ir_measures
+
+    run: dict[str, dict[str, float]] = {}
+    for doc in _read_trec(path, ir_measures.read_trec_run, 6, (3, 4), "run"):
+        run.setdefault(doc.query_id, {})[doc.doc_id] = float(doc.score)
+    return run
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    import ir_measures
+
+    qrels: dict[str, dict[str, int]] = {}
+    for q in _read_trec(path, ir_measures.read_trec_qrels, 4, (3,), "qrels"):
+        qrels.setdefault(q.query_id, {})[q.doc_id] = int(q.relevance)
+    return qrels
+
+
+def load_run_directory(run_dir: Path, need_runs: bool = True) -> RunDirectory:
+    """Read a finished run directory; every missing or malformed file is an AnalyzeError naming it."""
+    if not run_dir.is_dir():
+        raise AnalyzeError(f"{run_dir}: not a directory (expected a finished run directory)")
+    pq = run_dir / "per_query.csv"
+    if not pq.is_file():
+        raise AnalyzeError(f"{pq}: missing; is {run_dir} a finished run directory?")
+    try:
+        per_query = pd.read_csv(pq, dtype={"method": str, "query_id": str, "measure": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise AnalyzeError(f"{pq}: not a readable CSV ({exc})") from None
+    runs: dict[str, dict[str, dict[str, float]]] = {}
+    qrels: dict[str, dict[str, int]] = {}
+    if need_runs:
+        run_files = sorted((run_dir / "runs").glob("*.trec"))
+        if not run_files:
+            raise AnalyzeError(f"{run_dir / 'runs'}: no <method>.trec run files (needed by the A/B simulation; "
+                               f"use --no-abtest to skip it)")
+        runs = {p.stem: read_run(p) for p in run_files}
+        qrels_path = run_dir / "qrels.trec"
+        if not qrels_path.is_file():
+            raise AnalyzeError(f"{qrels_path}: missing (needed by the A/B simulation; use --no-abtest to skip it)")
+        qrels = read_qrels(qrels_path)
+    return RunDirectory(per_query, runs, qrels, read_hydra(run_dir))
+
+
+def _load_yaml(path: Path) -> Any:
+    from omegaconf import OmegaConf
+
+    try:
+        return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    except Exception as exc:  # omegaconf/yaml raise many kinds
+        raise AnalyzeError(f"{path}: not readable YAML ({exc})") from None
+
+
+def read_hydra(run_dir: Path) -> dict[str, Any]:
+    """The run's composed Hydra config (.hydra/config.yaml), or {} when there is none."""
+    path = run_dir / ".hydra" / "config.yaml"
+    loaded = _load_yaml(path) if path.is_file() else {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _config_section(path: str | None, run_dir: Path, key: str) -> Any:
+    if path is None:
+        return read_hydra(run_dir).get(key)
+    if not Path(path).is_file():
+        raise AnalyzeError(f"{path}: {key} config file not found")
+    return _load_yaml(Path(path))
+
+
+def run_abtests(data: RunDirectory, baseline: str, config: ABTestConfig) -> tuple[pd.DataFrame, list[str]]:
+    """A/B and interleaving rows for every method with a run file vs the baseline; notes on skipped ones."""
+    from tqdm import tqdm
+
+    if baseline not in data.runs:
+        raise AnalyzeError(f"runs/{baseline}.trec: missing; the baseline needs a run file "
+                           f"(found: {', '.join(sorted(data.runs))})")
+    methods = list(dict.fromkeys(data.per_query["method"]))
+    skipped = [m for m in methods if m not in data.runs]
+    qids = sorted(set(data.per_query["query_id"]))
+    tables = []
+    for method in tqdm([m for m in methods if m in data.runs and m != baseline], desc="A/B simulation",
+                       disable=None):
+        names = (baseline, method)
+        tables.append(simulate_ab(data.runs[baseline], data.runs[method], data.qrels, config, qids, names=names))
+        tables.append(interleave(data.runs[baseline], data.runs[method], data.qrels, config, qids, names=names))
+    notes = [f"no run file for {m!r}: left out of the A/B simulation" for m in skipped]
+    if not tables:
+        return pd.DataFrame(), notes
+    table = pd.concat(tables, ignore_index=True)
+    ab = table["kind"] == "ab"
+    p_corr, reject = correct(table.loc[ab, "p_value"].to_numpy(), config.alpha, config.correction)
+    table.loc[ab, "p_corrected"], table.loc[ab, "significant"] = p_corr, reject
+    return table, notes
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def analyze(run_dir: Path, baseline: str = "identity", stats_config: StatsConfig | None = None,
+            abtest_config: ABTestConfig | None = None, all_pairs: bool = False,
+            with_abtest: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write stats.csv, abtest.csv and analysis.md into ``run_dir``; returns (stats, abtest) tables.
+
+    A config left as None comes from the run's .hydra/config.yaml section, else the defaults.
+    """
+    data = load_run_directory(run_dir, need_runs=with_abtest)
+    stats_config = stats_config or stats_config_from(data.hydra.get("stats"))
+    abtest_config = abtest_config or abtest_config_from(data.hydra.get("abtest"))
+    stats_table = compare(data.per_query, baseline, stats_config, all_pairs=all_pairs)
+    ab_table, notes = run_abtests(data, baseline, abtest_config) if with_abtest else (pd.DataFrame(), [])
+    _write_atomic(run_dir / "stats.csv", stats_table.to_csv(index=False))
+    _write_atomic(run_dir / "abtest.csv", ab_table.to_csv(index=False))
+    md = ["# Analysis", "", f"Run directory: `{run_dir}`; baseline: `{baseline}`.", "",
+          "## Significance", "", significance_markdown(stats_table)]
+    if with_abtest:
+        md += ["## Simulated online evaluation", "", abtest_markdown(ab_table) if not ab_table.empty
+               else "_No method besides the baseline has a run file._\n"]
+        md += [f"- {note}" for note in notes]
+    _write_atomic(run_dir / "analysis.md", "\n".join(md).rstrip() + "\n")
+    return stats_table, ab_table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m leser_bench.analyze", description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dir", type=Path, help="a finished run directory")
+    parser.add_argument("--baseline", default="identity", help="method every other is compared with")
+    parser.add_argument("--stats-config", help="YAML file with StatsConfig keys (default: the run's stats section)")
+    parser.add_argument("--abtest-config", help="YAML file with ABTestConfig keys (default: the run's abtest section)")
+    parser.add_argument("--all-pairs", action="store_true", help="test every pair of methods, not only vs the baseline")
+    parser.add_argument("--no-abtest", action="store_true", help="skip the A/B simulation and interleaving")
+    args = parser.parse_args(argv)
+    try:
+        stats_cfg = stats_config_from(_config_section(args.stats_config, args.run_dir, "stats"))
+        abtest_cfg = abtest_config_from(_config_section(args.abtest_config, args.run_dir, "abtest"))
+        analyze(args.run_dir, args.baseline, stats_cfg, abtest_cfg, args.all_pairs, not args.no_abtest)
+    except (ValueError, OSError) as exc:  # every error of ours is a ValueError subclass
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for name in ("stats.csv", "abtest.csv", "analysis.md"):
+        print(args.run_dir / name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
