@@ -182,3 +182,19 @@ def test_agrees_with_ranx_compare():
     ranx_p = fisher.comparisons[key]["ndcg@10"]["p_value"]
     assert 0.001 < ranx_p < 0.999  # a case where the permutation test is not trivial
     assert abs(ours_p - ranx_p) < 4 * np.sqrt(2 * ranx_p * (1 - ranx_p) / 20_000) + 1e-4
+
+
+def test_significance_markdown_names_the_correction_and_formats_only():
+    from leser_bench.stats.render import significance_markdown
+
+    rng = np.random.default_rng(2)
+    base = rng.random(30)
+    df = tidy({"identity": base, "x|y": np.clip(base + 0.2, 0, 1), "same": base})
+    table = compare(df, "identity", StatsConfig(correction="fdr_bh", test="wilcoxon", n_bootstrap=200))
+    md = significance_markdown(table)
+    assert "**Benjamini–Hochberg (FDR)** correction over all 2 comparisons" in md
+    assert "Wilcoxon signed-rank" in md and "| nDCG@10 | identity (baseline) |" in md
+    assert "x\\|y" in md  # a pipe in a method name does not break the table
+    same = table[table.method == "same"].iloc[0]
+    assert same["p_value"] == 1.0 and same["effect_size"] == 0.0 and same["ties"] == 30
+    assert "| 0/30/0 | 1.0000 | 1.0000 |" in md

@@ -26,7 +26,7 @@ def query_weights(qids: Sequence[str], config: ABTestConfig,
         raise ValueError("abtest.query_sampling is 'frequency' but no query frequencies were given")
     w = np.array([float(frequency.get(q, 0.0)) for q in qids])
     if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        bad = next((q for q in qids if not float(frequency.get(q, 0.0)) >= 0), None)
+        bad = next((q for q, x in zip(qids, w) if not (np.isfinite(x) and x >= 0)), None)
         raise ValueError(f"query frequencies must be finite, >= 0 and not all 0 (first bad id: {bad!r})")
     return w / w.sum()
 

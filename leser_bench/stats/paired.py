@@ -125,7 +125,7 @@ def effect_size(diffs: np.ndarray) -> np.ndarray:
     sd = d.std(axis=0, ddof=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         es = mean / sd
-    return np.where(sd > 0, es, np.where(mean == 0, 0.0, np.sign(mean) * np.inf))
+        return np.where(sd > 0, es, np.where(mean == 0, 0.0, np.sign(mean) * np.inf))
 
 
 def win_tie_loss(diffs: np.ndarray, tol: float = 1e-12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

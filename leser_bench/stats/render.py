@@ -56,6 +56,10 @@ def _table(header: Sequence[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _name(names: dict[str, str], value: object) -> str:
+    return names.get(str(value), str(value))
+
+
 def _only(table: pd.DataFrame, column: str) -> object:
     values = table[column].unique()
     return values[0] if len(values) == 1 else None
@@ -71,9 +75,9 @@ def significance_markdown(table: pd.DataFrame) -> str:
     for measure, group in table.groupby("measure", sort=False):
         if single:
             first = group.iloc[0]
-            rows.append([measure, f"{first['baseline']} (baseline)",
-                         f"{_num(first['baseline_mean'])} [{_num(first['baseline_ci_low'])}, {_num(first['baseline_ci_high'])}]",
-                         "—", "—", "—", "—", "—", ""])
+            mean = (f"{_num(first['baseline_mean'])} [{_num(first['baseline_ci_low'])}, "
+                    f"{_num(first['baseline_ci_high'])}]")
+            rows.append([measure, f"{first['baseline']} (baseline)", mean, "—", "—", "—", "—", "—", ""])
         for _, r in group.iterrows():
             name = r["method"] if single else f"{r['method']} vs {r['baseline']}"
             rows.append([measure, name,
@@ -89,15 +93,17 @@ def significance_markdown(table: pd.DataFrame) -> str:
 def _significance_caption(table: pd.DataFrame) -> str:
     test, correction = _only(table, "test"), _only(table, "correction")
     alpha, level = _only(table, "alpha"), _only(table, "ci_level")
-    test_text = TEST_NAMES.get(str(test), str(test))
+    test_text = _name(TEST_NAMES, test)
     if test == "permutation":
-        test_text += f" test, {int(table['n_permutations'].iloc[0]):,} permutations (exact when fewer sign flips exist)"
+        n_perm = int(table["n_permutations"].iloc[0])
+        test_text += f" test, {n_perm:,} permutations (exact when fewer sign flips exist)"
     else:
         test_text += " test"
     return (f"_Two-sided {test_text}; p-values corrected with the "
-            f"**{CORRECTION_NAMES.get(str(correction), str(correction))}** correction over all {len(table)} "
+            f"**{_name(CORRECTION_NAMES, correction)}** correction over all {len(table)} "
             f"comparisons in this table (significant: corrected p ≤ {alpha}). "
-            f"Intervals: {_num(float(level) * 100, 0)}% {CI_NAMES.get(str(_only(table, 'ci_method')), _only(table, 'ci_method'))} bootstrap over queries "
+            f"Intervals: {_num(float(level) * 100, 0)}% {_name(CI_NAMES, _only(table, 'ci_method'))} "
+            f"bootstrap over queries "
             f"({int(table['n_bootstrap'].iloc[0]):,} resamples). Effect size = mean paired difference / "
             f"sd of differences. W/T/L = queries where the method beats / ties / loses to the baseline. "
             f"A query missing from a run counts as 0._")
@@ -105,41 +111,51 @@ def _significance_caption(table: pd.DataFrame) -> str:
 
 def abtest_markdown(table: pd.DataFrame) -> str:
     """Render A/B rows (kind "ab") and team-draft interleaving rows (kind "interleaving")."""
-    parts = []
-    ab = table[table["kind"] == "ab"] if "kind" in table else table
-    if not ab.empty:
-        rows = [[METRIC_NAMES.get(r["metric"], r["metric"]), f"{r['method']} vs {r['baseline']}",
-                 _num(r["control"]), _num(r["treatment"]),
-                 f"{_pct(r['lift'])} [{_pct(r['lift_ci_low'])}, {_pct(r['lift_ci_high'])}]",
-                 _p(r["p_value"]), _p(r["p_corrected"]), "✓" if r["significant"] else "",
-                 _count(r["users_needed_per_arm"]), _pct(r["mde_lift"]).lstrip("+")]
-                for _, r in ab.iterrows()]
-        header = ["Metric", "Treatment vs control", "Control", "Treatment", "Lift [CI]", "p",
-                  "p (corrected)", "Sig.", "Users/arm needed", f"MDE at {int(ab['mde_users_per_arm'].iloc[0]):,}/arm"]
-        parts.append(_table(header, rows))
-        level = _num((1 - float(ab["alpha"].iloc[0])) * 100, 0)
-        parts.append(
-            f"_Simulated A/B test ({int(ab['control_users'].iloc[0]):,} control / "
-            f"{int(ab['treatment_users'].iloc[0]):,} treatment users, {CLICK_MODEL_NAMES.get(str(_only(ab, 'click_model')), _only(ab, 'click_model'))} click model). "
-            f"Lift = treatment / control − 1 with a {level}% delta-method CI; Welch t-test p-values corrected "
-            f"with the **{CORRECTION_NAMES.get(str(_only(ab, 'correction')), _only(ab, 'correction'))}** correction "
-            f"over all {len(ab)} rows. Users/arm needed: to detect the simulated difference at α = "
-            f"{ab['alpha'].iloc[0]}, power = {ab['power'].iloc[0]}. CTR = clicks / results shown; purchase proxy = "
-            f"share of queries with a click on an Exact (top-grade) item that converts; abandonment = share of "
-            f"queries without a click._")
-    inter = table[table["kind"] == "interleaving"] if "kind" in table else table.iloc[0:0]
-    if not inter.empty:
-        rows = [[f"{r['method']} vs {r['baseline']}", f"{int(r['impressions']):,}",
-                 f"{int(r['wins'])}/{int(r['ties'])}/{int(r['losses'])}", _signed(r["preference"], 3),
-                 f"{_num(r['win_rate'], 3)} [{_num(r['win_rate_ci_low'], 3)}, {_num(r['win_rate_ci_high'], 3)}]",
-                 _p(r["p_value"]), "✓" if r["significant"] else "", _count(r["impressions_needed"])]
-                for _, r in inter.iterrows()]
-        header = ["Treatment vs control", "Impressions", "W/T/L", "Preference", "Win rate [CI]", "p", "Sig.",
-                  "Impressions needed"]
-        parts.append(_table(header, rows))
-        parts.append(
-            f"_Team-draft interleaving with the {CLICK_MODEL_NAMES.get(str(_only(inter, 'click_model')), _only(inter, 'click_model'))} click model. An impression is won by "
-            f"the run whose documents got more clicks; preference = (wins + ties/2) / impressions − 0.5 "
-            f"(positive: treatment preferred); win rate = wins / (wins + losses) with a Wilson CI; p from a "
-            f"two-sided sign (binomial) test, uncorrected, significant at α = {inter['alpha'].iloc[0]}._")
-    return "\n\n".join(parts) + "\n" if parts else "_No A/B simulation._\n"
+    kind = table["kind"] if "kind" in table else pd.Series("ab", index=table.index)
+    parts = [_ab_part(table[kind == "ab"]), _interleaving_part(table[kind == "interleaving"])]
+    text = "\n\n".join(p for p in parts if p)
+    return text + "\n" if text else "_No A/B simulation._\n"
+
+
+def _ab_part(ab: pd.DataFrame) -> str:
+    if ab.empty:
+        return ""
+    rows = [[_name(METRIC_NAMES, r["metric"]), f"{r['method']} vs {r['baseline']}",
+             _num(r["control"]), _num(r["treatment"]),
+             f"{_pct(r['lift'])} [{_pct(r['lift_ci_low'])}, {_pct(r['lift_ci_high'])}]",
+             _p(r["p_value"]), _p(r["p_corrected"]), "✓" if r["significant"] else "",
+             _count(r["users_needed_per_arm"]), _pct(r["mde_lift"]).lstrip("+")]
+            for _, r in ab.iterrows()]
+    first = ab.iloc[0]
+    header = ["Metric", "Treatment vs control", "Control", "Treatment", "Lift [CI]", "p",
+              "p (corrected)", "Sig.", "Users/arm needed", f"MDE at {int(first['mde_users_per_arm']):,}/arm"]
+    level = _num((1 - float(first["alpha"])) * 100, 0)
+    model = _name(CLICK_MODEL_NAMES, _only(ab, "click_model"))
+    caption = (
+        f"_Simulated A/B test ({int(first['control_users']):,} control / {int(first['treatment_users']):,} "
+        f"treatment users, {model} click model). Lift = treatment / control − 1 with a {level}% delta-method CI; "
+        f"Welch t-test p-values corrected with the **{_name(CORRECTION_NAMES, _only(ab, 'correction'))}** "
+        f"correction over all {len(ab)} rows. Users/arm needed: to detect the simulated difference at "
+        f"α = {first['alpha']}, power = {first['power']}; MDE: smallest relative lift detectable at that traffic. "
+        f"CTR = clicks / results shown; purchase proxy = share of queries with a click on an Exact (top-grade) "
+        f"item that converts; abandonment = share of queries without a click (lower is better)._")
+    return _table(header, rows) + "\n\n" + caption
+
+
+def _interleaving_part(inter: pd.DataFrame) -> str:
+    if inter.empty:
+        return ""
+    rows = [[f"{r['method']} vs {r['baseline']}", f"{int(r['impressions']):,}",
+             f"{int(r['wins'])}/{int(r['ties'])}/{int(r['losses'])}", _signed(r["preference"], 3),
+             f"{_num(r['win_rate'], 3)} [{_num(r['win_rate_ci_low'], 3)}, {_num(r['win_rate_ci_high'], 3)}]",
+             _p(r["p_value"]), "✓" if r["significant"] else "", _count(r["impressions_needed"])]
+            for _, r in inter.iterrows()]
+    header = ["Treatment vs control", "Impressions", "W/T/L", "Preference", "Win rate [CI]", "p", "Sig.",
+              "Impressions needed"]
+    model = _name(CLICK_MODEL_NAMES, _only(inter, "click_model"))
+    caption = (
+        f"_Team-draft interleaving with the {model} click model. An impression is won by the run whose "
+        f"documents got more clicks; preference = (wins + ties/2) / impressions − 0.5 (positive: treatment "
+        f"preferred); win rate = wins / (wins + losses) with a Wilson CI; p from a two-sided sign (binomial) "
+        f"test, uncorrected, significant at α = {inter['alpha'].iloc[0]}._")
+    return _table(header, rows) + "\n\n" + caption
