@@ -1,10 +1,10 @@
 """The transformers backend (CPU default): batched, left-padded, chat-templated, seeded generation.
 
-Sampling is done with the Gumbel-max trick on top of transformers' own temperature and top-p
-warpers: each row gets Gumbel noise from its own ``torch.Generator`` seeded by
-``sample_seed(seed, prompt, j)`` and the next token is the arg-max, which is an exact sample from
-the warped distribution. A row's output therefore does not depend on which other prompts share
-its batch, so a generation is reproducible and cacheable per prompt.
+Sampling (temperature, top-p) is done by a logits processor that draws each row's next token
+with its own ``torch.Generator`` seeded by ``sample_seed(seed, prompt, j)`` and hands greedy
+decoding a one-hot score. A row's output therefore does not depend on which other prompts share
+its batch, so a generation is reproducible and cacheable per prompt. (transformers' own sampling
+draws from one global generator for the whole batch.)
 """
 
 from __future__ import annotations
@@ -38,22 +38,36 @@ def _hub_offline(cfg: ModelConfig) -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-class _SeededGumbel:
-    """Logits processor: adds per-row Gumbel noise so that greedy arg-max becomes sampling."""
+class _SeededSampler:
+    """Logits processor that samples (temperature, top-p) with one ``torch.Generator`` per row
+    and returns scores that are -inf except at the drawn token, so greedy arg-max picks it.
 
-    def __init__(self, seeds: Sequence[int]) -> None:
+    Inverse-CDF sampling over the probabilities sorted in descending order: one uniform draw per
+    row and step, so a row's random stream depends on nothing but its own seed.
+    """
+
+    def __init__(self, seeds: Sequence[int], temperature: float, top_p: float) -> None:
         import torch
 
         self._generators = [torch.Generator(device="cpu").manual_seed(s) for s in seeds]
+        self._temperature = temperature
+        self._top_p = top_p
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
 
-        uniform = torch.stack(
-            [torch.rand(scores.shape[-1], generator=g, dtype=torch.float32) for g in self._generators]
-        ).clamp_(1e-12, 1.0 - 1e-7)
-        gumbel = -torch.log(-torch.log(uniform))
-        return scores + gumbel.to(device=scores.device, dtype=scores.dtype)
+        probs = torch.softmax(scores.float() / self._temperature, dim=-1)
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        keep = (sorted_probs.cumsum(dim=-1) - sorted_probs) < self._top_p  # the first token always stays
+        sorted_probs = sorted_probs * keep
+        cumulative = sorted_probs.cumsum(dim=-1)
+        uniform = torch.cat([torch.rand(1, generator=g) for g in self._generators]).to(scores.device)
+        target = (uniform * cumulative[:, -1]).unsqueeze(-1)
+        position = torch.searchsorted(cumulative, target, right=True)
+        position = torch.minimum(position, keep.sum(dim=-1, keepdim=True) - 1)
+        chosen = order.gather(-1, position)
+        out = torch.full_like(scores, float("-inf"))
+        return out.scatter_(-1, chosen, 0.0)
 
 
 class TransformersBackend:
@@ -159,7 +173,7 @@ class TransformersBackend:
                         config: GenerationConfig) -> list[list[Generation]]:
         import torch
         from transformers import GenerationConfig as HFGenerationConfig
-        from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopPLogitsWarper
+        from transformers import LogitsProcessorList
 
         n = config.num_return_sequences
         copies = 1 if config.greedy else n  # greedy samples are identical: compute once
@@ -172,8 +186,7 @@ class TransformersBackend:
         processors = LogitsProcessorList()
         if not config.greedy:
             seeds = [sample_seed(config.seed, p, j) for p in prompts for j in range(n)]
-            processors.extend([TemperatureLogitsWarper(config.temperature), TopPLogitsWarper(config.top_p),
-                               _SeededGumbel(seeds)])
+            processors.append(_SeededSampler(seeds, config.temperature, config.top_p))
         started = time.perf_counter()
         with torch.inference_mode():
             output = model.generate(**encoded, generation_config=hf_config, logits_processor=processors)
