@@ -23,6 +23,8 @@ from leser_bench.data.world.themes import THEMES, Theme, check_themes
 DEFAULT_KIND_WEIGHTS = (0.16, 0.20, 0.10, 0.08, 0.16, 0.16, 0.14)
 _SPLIT_ORDER = ("test", "train", "valid")
 _ATTEMPTS = 60
+#: share of the vague-query themes reserved for the test split.
+TEST_THEME_SHARE = 0.35
 
 
 @dataclass(frozen=True)
@@ -61,15 +63,22 @@ class WorldConfig:
 
 
 def _themes_by_split(sizes: dict[str, int], rng: random.Random) -> dict[str, list[Theme]]:
-    """Each theme belongs to one split, so vague test intents are never seen in training."""
+    """Each theme belongs to one split, so vague test intents are never seen in training.
+
+    The test split always gets the same share of the themes, so its queries do not depend on
+    the sizes of the other splits; train and valid share the rest by size.
+    """
     themes = list(THEMES)
     rng.shuffle(themes)
-    names = list(sizes)
-    shares = largest_remainder([float(sizes[n]) for n in names], len(themes))
-    out, start = {}, 0
-    for name, count in zip(names, shares, strict=True):
-        out[name] = themes[start : start + count]
-        start += count
+    n_test = round(len(themes) * TEST_THEME_SHARE)
+    out = {"test": themes[:n_test]}
+    rest = [name for name in sizes if name != "test"]
+    if rest:
+        shares = largest_remainder([float(sizes[n]) for n in rest], len(themes) - n_test)
+        start = n_test
+        for name, count in zip(rest, shares, strict=True):
+            out[name] = themes[start : start + count]
+            start += count
     return out
 
 
