@@ -45,7 +45,10 @@ def test_same_seed_gives_identical_data_and_other_seed_differs(world: Dataset) -
 
 def test_test_split_does_not_depend_on_train_size(world: Dataset) -> None:
     smaller = generate_world(WorldConfig(n_train=100))
-    assert [(q.id, q.text) for q in smaller.split("test").queries] == [(q.id, q.text) for q in world.split("test").queries]
+    def ids_and_texts(dataset: Dataset) -> list[tuple[str, str]]:
+        return [(q.id, q.text) for q in dataset.split("test").queries]
+
+    assert ids_and_texts(smaller) == ids_and_texts(world)
     assert smaller.split("test").qrels == world.split("test").qrels
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from leser_bench.data.records import Dataset, DataError, GainMapping, Query, Split, check_qrels
 from leser_bench.data.world import queries as q
@@ -89,53 +89,73 @@ def _kind_list(n: int, weights: tuple[float, ...], rng: random.Random) -> list[s
     return kinds
 
 
+_GENERATORS: dict[str, Callable[[q.WorldIndex, random.Random], q.QuerySpec | None]] = {
+    "type": q.type_query,
+    "attribute": q.attribute_query,
+    "brand": q.brand_query,
+    "specific": q.specific_query,
+    "misspelling": q.misspelling_query,
+    "accessory": q.accessory_query,
+}
+
+
+@dataclass
+class _QueryMaker:
+    """Makes unique, judged queries; ids are numbered in the order queries are made."""
+
+    config: WorldConfig
+    world: q.WorldIndex
+    titles: TitleIndex
+    rng: random.Random
+    seen: set[str] = field(default_factory=set)
+    made: int = 0
+
+    def make_split(self, name: str, size: int, themes: list[Theme]) -> Split:
+        phrasings = [(theme, p) for theme in themes for p in theme.phrasings]
+        self.rng.shuffle(phrasings)
+        queries: list[Query] = []
+        qrels: dict[str, dict[str, int]] = {}
+        for kind in _kind_list(size, self.config.kind_weights, self.rng):
+            query, pool = self._make(kind, phrasings)
+            queries.append(query)
+            qrels[query.id] = pool
+        return Split(name, queries, qrels)
+
+    def _make(self, kind: str, phrasings: list[tuple[Theme, str]]) -> tuple[Query, dict[str, int]]:
+        pool_config = PoolConfig(
+            self.config.max_exact, self.config.n_substitute, self.config.n_complement, self.config.n_irrelevant
+        )
+        for _ in range(_ATTEMPTS):
+            if kind == "vague" and phrasings:
+                spec = q.vague_query(*phrasings.pop())
+            else:  # vague phrasings of this split used up: an attribute query instead
+                spec = _GENERATORS["attribute" if kind == "vague" else kind](self.world, self.rng)
+            if spec is None or spec.text in self.seen:
+                continue
+            qid = f"wq{self.made + 1:05d}"
+            judge_rng = random.Random(f"world-qrels-{self.config.seed}-{qid}")
+            pool, n_exact = judge(spec, self.world, self.titles, judge_rng, pool_config)
+            if n_exact == 0:
+                continue
+            self.made += 1
+            self.seen.add(spec.text)
+            return Query(qid, spec.text, _meta(spec, self.world.types, n_exact)), pool
+        raise DataError(f"world: could not make a new {kind!r} query in {_ATTEMPTS} attempts (seed {self.config.seed})")
+
+
 def generate_world(config: WorldConfig | None = None) -> Dataset:
     config = config or WorldConfig()
     types = all_types()
     check_themes(types)
     text_config = ProductTextConfig(desc_synonym_p=config.desc_synonym_p, use_text_p=config.use_text_p)
-    pool_config = PoolConfig(config.max_exact, config.n_substitute, config.n_complement, config.n_irrelevant)
-
-    items, products = generate_products(types, config.n_products, random.Random(f"world-products-{config.seed}"), text_config)
+    product_rng = random.Random(f"world-products-{config.seed}")
+    items, products = generate_products(types, config.n_products, product_rng, text_config)
     world = q.WorldIndex.build(types, items)
-    titles = TitleIndex(items, [p.title for p in products])
     rng = random.Random(f"world-queries-{config.seed}")
     sizes = config.split_sizes()
     themes = _themes_by_split(sizes, rng)
-    generators: dict[str, Callable[[q.WorldIndex, random.Random], q.QuerySpec | None]] = {
-        "type": q.type_query, "attribute": q.attribute_query, "brand": q.brand_query,
-        "specific": q.specific_query, "misspelling": q.misspelling_query, "accessory": q.accessory_query,
-    }
-
-    seen: set[str] = set()
-    counter = 0
-    splits: dict[str, Split] = {}
-    for split_name, size in sizes.items():
-        phrasings = [(t, p) for t in themes[split_name] for p in t.phrasings]
-        rng.shuffle(phrasings)
-        queries: list[Query] = []
-        qrels: dict[str, dict[str, int]] = {}
-        for kind in _kind_list(size, config.kind_weights, rng):
-            for _ in range(_ATTEMPTS):
-                if kind == "vague" and phrasings:
-                    spec = q.vague_query(*phrasings.pop())
-                else:
-                    spec = generators["attribute" if kind == "vague" else kind](world, rng)
-                if spec is None or spec.text in seen:
-                    continue
-                counter += 1
-                qid = f"wq{counter:05d}"
-                pool, n_exact = judge(spec, world, titles, random.Random(f"world-qrels-{config.seed}-{qid}"), pool_config)
-                if n_exact == 0:
-                    counter -= 1
-                    continue
-                seen.add(spec.text)
-                queries.append(Query(qid, spec.text, _meta(spec, types, n_exact)))
-                qrels[qid] = pool
-                break
-            else:
-                raise DataError(f"world: could not make a new {kind!r} query in {_ATTEMPTS} attempts (seed {config.seed})")
-        splits[split_name] = Split(split_name, queries, qrels)
+    maker = _QueryMaker(config, world, TitleIndex(items, [p.title for p in products]), rng)
+    splits = {name: maker.make_split(name, size, themes[name]) for name, size in sizes.items()}
 
     product_ids = {p.id for p in products}
     for split in splits.values():

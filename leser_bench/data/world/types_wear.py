@@ -56,7 +56,8 @@ TYPES = [
       audiences="women, kids"),
     # -- beauty ------------------------------------------------------------------------------
     t("shampoo", "beauty", "shampoo, hair wash, hair cleanser, cleansing wash",
-      materials="argan oil, tea tree, coconut, lavender", features="sulfate-free, volumizing, anti-dandruff, moisturizing",
+      materials="argan oil, tea tree, coconut, lavender",
+      features="sulfate-free, volumizing, anti-dandruff, moisturizing",
       sizes="8 oz, 16 oz, 32 oz", uses="curly hair, oily hair, dry hair, kids", palette=None,
       material_label="Key ingredient", substitutes="moisturizer"),
     t("moisturizer", "beauty", "moisturizer, face cream, facial lotion, moisturiser",
