@@ -192,6 +192,5 @@ def _parse_lines(text: str) -> list[str]:
 
 def _clean(item: str) -> str:
     text = _WS.sub(" ", item).strip()
-    text = text.strip("\"'`“”‘’[]{}").rstrip(",;").strip()
-    text = re.sub(r"^\*\*(.*)\*\*$", r"\1", text)  # **bold** markdown
+    text = text.strip("\"'`“”‘’[]{}*").rstrip(",;").strip()  # quotes, brackets, **bold**
     return text[:MAX_ITEM_CHARS].strip()

@@ -230,3 +230,24 @@ def test_vllm_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> No
     backend = VLLMBackend(ModelConfig(backend="vllm", path="some/model"))
     with pytest.raises(ModelLoadError, match=r"leser_bench\[vllm\]"):
         backend.generate(["q"], GenerationConfig())
+
+
+def test_seeded_sampler_draws_from_the_top_p_distribution() -> None:
+    import collections
+
+    import torch
+
+    from leser_bench.llm.hf_backend import _SeededSampler
+
+    scores = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    for top_p, expected in [(1.0, [0.5, 0.3, 0.15, 0.05]), (0.7, [0.625, 0.375, 0.0, 0.0])]:
+        sampler = _SeededSampler([11], temperature=1.0, top_p=top_p)
+        draws = collections.Counter(int(sampler(None, scores).argmax()) for _ in range(4000))
+        for token, share in enumerate(expected):
+            assert abs(draws[token] / 4000 - share) < 0.03
+    logits = torch.randn(2, 50)
+    one_hot = _SeededSampler([1, 2], temperature=0.5, top_p=0.9)(None, logits)
+    assert ((one_hot == 0).sum(dim=-1) == 1).all()
+    # a row's draw depends on its own seed only, not on the other rows
+    alone = _SeededSampler([2], temperature=0.5, top_p=0.9)(None, logits[1:])
+    assert int(alone.argmax()) == int(one_hot[1].argmax())
