@@ -19,6 +19,8 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from leser_bench.abtest import abtest_config_from
+from leser_bench.analyze import analyze
 from leser_bench.cache import atomic_write_text
 from leser_bench.data.loading import dataset_config, load_dataset
 from leser_bench.data.records import Dataset
@@ -28,6 +30,8 @@ from leser_bench.evaluation.measures import Measure
 from leser_bench.expansion import Expansion
 from leser_bench.methods import ConfigError, MethodContext, build_expander, check_method_config
 from leser_bench.report.markdown import ReportData, render
+from leser_bench.stats import stats_config_from
+from leser_bench.stats.render import abtest_markdown, significance_markdown
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, Run, build_index
 from leser_bench.trec import write_qrels, write_run
 
@@ -87,6 +91,8 @@ def validate(cfg: DictConfig) -> None:
     retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
     for key, method_cfg in method_configs(cfg).items():
         check_method_config(key, method_cfg)
+    stats_config_from(cfg.get("stats"))
+    abtest_config_from(cfg.get("abtest"))
     if cfg.baseline not in method_configs(cfg):
         raise ConfigError(f"baseline={cfg.baseline!r} is not among the methods run: {list(method_configs(cfg))}")
 
@@ -165,12 +171,18 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     atomic_write_text(out_dir / "metrics.csv", leaderboard.to_csv())
     atomic_write_text(out_dir / "expansion_metrics.csv", expansion_board.to_csv())
     notes = _measure_notes(dataset, measures, len(split.qrels)) + notes
+    with timer("statistics and A/B simulation"):
+        stats_table, ab_table = analyze(out_dir, str(cfg.baseline), stats_config_from(cfg.get("stats")),
+                                        abtest_config_from(cfg.get("abtest")))
+    sections = ["## Significance vs the baseline\n\n" + significance_markdown(stats_table)]
+    if not ab_table.empty:
+        sections.append("## Simulated online A/B test and interleaving\n\n" + abtest_markdown(ab_table))
     report = ReportData(
         title=f"leser_bench — {cfg.experiment_name}", dataset_summary=dataset.summary(),
         dataset_description=dataset.description or dataset.name, generated=dataset.generated,
         retriever=ret_cfg.describe() + f"; depth k={k}.", leaderboard=leaderboard, measure_notes=notes,
         examples=examples, stage_seconds=timer.seconds, config_yaml=OmegaConf.to_yaml(cfg, resolve=True),
-        baseline=str(cfg.baseline), expansion_board=expansion_board,
+        baseline=str(cfg.baseline), expansion_board=expansion_board, extra_sections=sections,
     )
     atomic_write_text(out_dir / "report.md", render(report))
     retriever.close()
@@ -204,7 +216,12 @@ def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, s
 def _measure_notes(dataset: Dataset, measures: list[Measure], n_queries: int) -> list[str]:
     notes = [f"{n_queries} judged queries; queries with judgments but no results score 0 (trec_eval semantics)."]
     for m in measures:
-        if str(m.measure) != m.name:
+        params = {k: v for k, v in m.measure.params.items() if k != "cutoff"}
+        if params.get("gains"):
+            gains = ", ".join(f"{g}:{v}" for g, v in sorted(params["gains"].items(), reverse=True))
+            notes.append(f"`{m.name}` passes gains {{{gains}}} (grade:gain, scaled to integers for pytrec_eval; "
+                         "nDCG does not change under scaling) to ir-measures.")
+        elif params:
             notes.append(f"`{m.name}` is computed as ir-measures `{m.measure}`.")
     notes.append(f"Gain mapping: {dataset.gains.describe()}.")
     return notes
