@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ def build_backend(model_cfg: Mapping[str, Any] | ModelConfig, cache_dir: str | P
     """
     cfg = model_cfg if isinstance(model_cfg, ModelConfig) else ModelConfig.from_dict(model_cfg)
     if cfg.cache_dir is None and cache_dir is not None:
-        cfg = ModelConfig.from_dict({**cfg.__dict__, "cache_dir": str(cache_dir)})
+        cfg = replace(cfg, cache_dir=str(cache_dir))
     backend: LLMBackend
     if cfg.backend == "vllm":
         from leser_bench.llm.vllm_backend import VLLMBackend
