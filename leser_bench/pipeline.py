@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from leser_bench.abtest import abtest_config_from
 from leser_bench.analyze import analyze
+from leser_bench.artefacts import expansions_key, load_expansions, load_run, run_key, save_expansions, save_run
 from leser_bench.cache import atomic_write_text
 from leser_bench.data.loading import dataset_config, load_dataset
 from leser_bench.data.records import Dataset
@@ -200,13 +201,29 @@ def _rule_names(expansions: list[Expansion]) -> list[str]:
 
 def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, split: Any,
                 k: int, out_dir: Path, timer: StageTimer) -> tuple[Run, list[Expansion]]:
-    with timer(f"{name}: expand"):
-        expander = build_expander(method_cfg, context)
-        expansions = expander.expand(split.queries)
-    if [e.query_id for e in expansions] != [q.id for q in split.queries]:
-        raise RuntimeError(f"method {name!r} returned expansions for other queries than it was given")
-    with timer(f"{name}: retrieve"):
-        run = context.retriever.search(expansions, k=k)
+    """Expand, then search; each stage is reused from the cache when its inputs are unchanged."""
+    reuse = bool(context.config.get("cache", {}).get("reuse", True))
+    stage_dir = context.cache_dir / "stages"
+    exp_key = expansions_key(method_cfg, context.config, context.retriever.index_dir, split.queries)
+    expansions = load_expansions(stage_dir / f"expansions-{exp_key}.jsonl", split.queries) if reuse else None
+    # a document-side method (own_index: true, e.g. doc2query) searches its own index: build it always
+    expander = build_expander(method_cfg, context) if method_cfg.get("own_index") else None
+    if expansions is None:
+        with timer(f"{name}: expand"):
+            expander = expander or build_expander(method_cfg, context)
+            expansions = expander.expand(split.queries)
+        if [e.query_id for e in expansions] != [q.id for q in split.queries]:
+            raise RuntimeError(f"method {name!r} returned expansions for other queries than it was given")
+        save_expansions(stage_dir / f"expansions-{exp_key}.jsonl", expansions)
+    else:
+        log.info("%s: expansions reused from cache (%s)", name, exp_key)
+    retriever = getattr(expander, "retriever", None) or context.retriever
+    run_path = stage_dir / f"run-{run_key(exp_key, retriever.config, retriever.index_dir, k)}.json"
+    run = load_run(run_path, [q.id for q in split.queries]) if reuse else None
+    if run is None:
+        with timer(f"{name}: retrieve"):
+            run = retriever.search(expansions, k=k)
+        save_run(run_path, run)
     write_run(run, out_dir / "runs" / f"{name}.trec", tag=name)
     lines = [json.dumps(expansion_record(e), ensure_ascii=False) for e in expansions]
     atomic_write_text(out_dir / "expansions" / f"{name}.jsonl", "\n".join(lines) + "\n")
