@@ -31,9 +31,15 @@ class ReportData:
     baseline: str
     expansion_board: pd.DataFrame | None = None
     extra_sections: list[str] = field(default_factory=list)
+    #: (key, value) rows of the "Run" section: models, seeds, git commit, wall time …
+    run_summary: list[tuple[str, str]] = field(default_factory=list)
+    #: (method, measure) -> significance mark shown after the leaderboard value, and its legend.
+    marks: dict[tuple[str, str], str] = field(default_factory=dict)
+    marks_note: str = ""
 
 
-def table(frame: pd.DataFrame, bold_best: bool = True, digits: int = 4) -> str:
+def table(frame: pd.DataFrame, bold_best: bool = True, digits: int = 4,
+          marks: dict[tuple[str, str], str] | None = None) -> str:
     """A Markdown table of a methods x measures frame, the best value per column in bold."""
     columns = list(frame.columns)
     lines = ["| method | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
@@ -42,7 +48,9 @@ def table(frame: pd.DataFrame, bold_best: bool = True, digits: int = 4) -> str:
         cells = []
         for c in columns:
             text = f"{row[c]:.{digits}f}"
-            cells.append(f"**{text}**" if c in best and row[c] == best[c] else text)
+            text = f"**{text}**" if c in best and row[c] == best[c] else text
+            mark = (marks or {}).get((str(method), str(c)), "")
+            cells.append(f"{text} {mark}" if mark else text)
         lines.append(f"| {escape_cell(str(method))} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -73,9 +81,13 @@ def render(data: ReportData) -> str:
     if data.generated:
         parts += [GENERATED_NOTE, ""]
     parts += ["## Data", "", data.dataset_description, "", _summary_table(data.dataset_summary), ""]
+    if data.run_summary:
+        parts += ["## Run", "", _summary_table(dict(data.run_summary)), ""]
     parts += ["## Retrieval", "", data.retriever, ""]
     parts += ["## Results", "", f"Mean over the evaluated queries; best per measure in bold; baseline: `{data.baseline}`.", ""]
-    parts += [table(data.leaderboard), ""]
+    parts += [table(data.leaderboard, marks=data.marks), ""]
+    if data.marks_note:
+        parts += [data.marks_note, ""]
     parts += [f"- {note}" for note in data.measure_notes]
     parts.append("")
     parts += _expansion_sections(data.expansion_board)

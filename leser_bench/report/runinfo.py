@@ -1,0 +1,136 @@
+"""``run_info.json``: what a run directory cannot say by its CSV and TREC files alone.
+
+The pipeline writes it at the end of a run (data description, sizes, gains, grade labels, stage
+times, git commit, resolved config) so that reports can be rebuilt from the directory later.
+Directories written before this file existed still render: :func:`load_run_info` falls back to
+what ``.hydra/config.yaml`` says and marks the rest "not recorded".
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from leser_bench.cache import atomic_write_text
+
+FILE = "run_info.json"
+NOT_RECORDED = "not recorded"
+
+
+class ReportInputError(ValueError):
+    """A run directory file needed by a report is missing or malformed; the message names it."""
+
+
+@dataclass
+class RunInfo:
+    title: str
+    experiment: str
+    dataset_description: str
+    dataset_summary: dict[str, Any]
+    #: True: generated data (the embedded world); False: real; None: unknown (old run).
+    generated: bool | None
+    retriever: str
+    baseline: str
+    measure_notes: list[str] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    #: integer grade (as text, JSON keys are strings) -> label letter, e.g. {"3": "E"}.
+    labels: dict[str, str] = field(default_factory=dict)
+    #: grade counted as relevant by the binary measures (R@k curves use it).
+    relevant_grade: int | None = None
+    git_commit: str = NOT_RECORDED
+    git_dirty: bool | None = None
+    created: str = NOT_RECORDED
+    config_yaml: str = ""
+
+    def label(self, grade: int | None) -> str:
+        if grade is None:
+            return "unjudged"
+        return self.labels.get(str(grade), str(grade))
+
+
+def git_state(repo: Path | None = None) -> tuple[str, bool | None]:
+    """(commit, dirty) of the checkout holding this package; ("not recorded", None) outside git."""
+    repo = repo or Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+                                capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return NOT_RECORDED, None
+    return commit or NOT_RECORDED, bool(status.strip())
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def save_run_info(run_dir: Path, info: RunInfo) -> Path:
+    path = run_dir / FILE
+    atomic_write_text(path, json.dumps(asdict(info), indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def load_run_info(run_dir: Path, hydra_cfg: dict[str, Any], hydra_yaml: str) -> RunInfo:
+    """The run's RunInfo, or one reconstructed from its Hydra config for directories without it."""
+    path = run_dir / FILE
+    if path.is_file():
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ReportInputError(f"{path}: not readable JSON ({exc})") from None
+        known = set(RunInfo.__dataclass_fields__)
+        if not isinstance(raw, dict) or not {"title", "experiment", "baseline"} <= set(raw):
+            raise ReportInputError(f"{path}: expected an object with at least title, experiment and baseline")
+        return RunInfo(**{k: v for k, v in raw.items() if k in known})
+    dataset = hydra_cfg.get("dataset") or {}
+    source = dataset.get("source") if isinstance(dataset, dict) else None
+    experiment = str(hydra_cfg.get("experiment_name", run_dir.parent.name))
+    return RunInfo(
+        title=f"leser_bench — {experiment}", experiment=experiment,
+        dataset_description=f"Data source {source or NOT_RECORDED!s} (this run directory predates run_info.json).",
+        dataset_summary={"source": source or NOT_RECORDED},
+        generated=True if source == "world" else None, retriever=NOT_RECORDED,
+        baseline=str(hydra_cfg.get("baseline", "identity")), config_yaml=hydra_yaml,
+    )
+
+
+def seeds(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Every key named ``seed`` in the config, by dotted path (e.g. ``stats.seed``)."""
+    found: dict[str, Any] = {}
+    for key, value in config.items():
+        path = f"{prefix}{key}"
+        if key == "seed" and not isinstance(value, (dict, list)):
+            found[path] = value
+        elif isinstance(value, dict) and key != "hydra":
+            found.update(seeds(value, path + "."))
+    return found
+
+
+def models(config: dict[str, Any]) -> dict[str, str]:
+    """The language models a run used: the ``model`` group and any method's own ``model``."""
+    out: dict[str, str] = {}
+    methods = dict(config.get("methods") or {})
+    single = config.get("method")
+    if isinstance(single, dict) and single.get("name"):
+        methods[str(single["name"])] = single
+    uses_model = [name for name, m in methods.items() if isinstance(m, dict) and m.get("model")]
+    model = config.get("model")
+    if isinstance(model, dict) and (uses_model or not methods):
+        out["model"] = _describe_model(model)
+    for name in uses_model:
+        m = methods[name]["model"]
+        out[f"methods.{name}.model"] = _describe_model(m) if isinstance(m, dict) else str(m)
+    return out
+
+
+def _describe_model(model: dict[str, Any]) -> str:
+    parts = [str(model.get("name") or model.get("path") or "unnamed")]
+    for key in ("backend", "path", "gguf_package", "device", "dtype"):
+        if model.get(key) not in (None, "", parts[0]):
+            parts.append(f"{key}={model[key]}")
+    return ", ".join(parts)
