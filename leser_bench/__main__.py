@@ -28,6 +28,7 @@ def main(cfg: DictConfig) -> None:
         sys.exit(2)
     print(result.leaderboard.to_string(float_format=lambda v: f"{v:.4f}"))
     print(f"report: {out_dir / 'report.md'}")
+    print(f"report: {out_dir / 'report.html'}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Everything a run produces lands in its run directory (``reports/<experiment>/<run-id>/``):
 ``runs/<method>.trec``, ``qrels.trec``, ``expansions/<method>.jsonl``, ``per_query.csv``,
-``metrics.csv``, ``report.md`` and Hydra's ``.hydra/config.yaml``.
+``metrics.csv``, ``report.md``, ``report.html``, ``run_info.json`` and Hydra's ``.hydra/config.yaml``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metric
 from leser_bench.evaluation.measures import Measure
 from leser_bench.expansion import Expansion
 from leser_bench.methods import ConfigError, MethodContext, build_expander, check_method_config
-from leser_bench.report.markdown import ReportData, render
+from leser_bench.report.build import write_reports
+from leser_bench.report.markdown import ReportData
 from leser_bench.stats import stats_config_from
 from leser_bench.stats.render import abtest_markdown, significance_markdown
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, Run, build_index
@@ -185,7 +186,8 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
         examples=examples, stage_seconds=timer.seconds, config_yaml=OmegaConf.to_yaml(cfg, resolve=True),
         baseline=str(cfg.baseline), expansion_board=expansion_board, extra_sections=sections,
     )
-    atomic_write_text(out_dir / "report.md", render(report))
+    # report.md and report.html are built from the run directory (python -m leser_bench.report rebuilds them)
+    write_reports(out_dir, report, dataset, context_grade(dataset, cfg), OmegaConf.to_container(cfg, resolve=True))
     retriever.close()
     return RunResult(out_dir=out_dir, leaderboard=leaderboard, per_query=per_query, stage_seconds=timer.seconds,
                      expansion_board=expansion_board)
