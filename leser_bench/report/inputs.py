@@ -65,7 +65,7 @@ class ReportInputs:
         return rows if not rows.empty else None
 
 
-def _csv(path: Path, required: bool, **kwargs: Any) -> pd.DataFrame | None:
+def read_csv(path: Path, required: bool, **kwargs: Any) -> pd.DataFrame | None:
     if not path.is_file():
         if required:
             raise ReportInputError(f"{path}: missing; is {path.parent} a finished run directory?")
@@ -78,8 +78,8 @@ def _csv(path: Path, required: bool, **kwargs: Any) -> pd.DataFrame | None:
         raise ReportInputError(f"{path}: not a readable CSV ({exc})") from None
 
 
-def _board(path: Path, required: bool) -> pd.DataFrame | None:
-    frame = _csv(path, required)
+def read_board(path: Path, required: bool) -> pd.DataFrame | None:
+    frame = read_csv(path, required)
     if frame is None:
         return None
     if "method" not in frame.columns:
@@ -136,7 +136,7 @@ def find_training_csv(run_dir: Path, given: Path | None) -> Path | None:
 def read_training(path: Path | None) -> pd.DataFrame | None:
     if path is None:
         return None
-    frame = _csv(path, required=True)
+    frame = read_csv(path, required=True)
     if frame is None or frame.empty:
         return None
     if "step" not in frame.columns:
@@ -162,7 +162,7 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def _resolved(path: Path) -> dict[str, Any]:
+def read_config(path: Path) -> dict[str, Any]:
     """A Hydra config file resolved; unresolvable interpolations fall back to the raw values."""
     from omegaconf import OmegaConf  # noqa: PLC0415
 
@@ -188,7 +188,7 @@ def config_from_yaml(text: str) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _overrides(run_dir: Path) -> list[str]:
+def read_overrides(run_dir: Path) -> list[str]:
     path = run_dir / ".hydra" / "overrides.yaml"
     if not path.is_file():
         return []
@@ -207,9 +207,9 @@ def load_inputs(run_dir: Path, training_csv: Path | None = None) -> ReportInputs
         raise ReportInputError(f"{run_dir}: not a directory (expected a finished run directory)")
     hydra_path = run_dir / ".hydra" / "config.yaml"
     hydra_yaml = hydra_path.read_text(encoding="utf-8") if hydra_path.is_file() else ""
-    config = _resolved(hydra_path) if hydra_yaml else {}
-    leaderboard = _board(run_dir / "metrics.csv", required=True)
-    per_query = _csv(run_dir / "per_query.csv", required=True, dtype={"method": str, "query_id": str})
+    config = read_config(hydra_path) if hydra_yaml else {}
+    leaderboard = read_board(run_dir / "metrics.csv", required=True)
+    per_query = read_csv(run_dir / "per_query.csv", required=True, dtype={"method": str, "query_id": str})
     assert leaderboard is not None and per_query is not None
     try:
         runs = {p.stem: read_run(p) for p in sorted((run_dir / "runs").glob("*.trec"))}
@@ -221,9 +221,9 @@ def load_inputs(run_dir: Path, training_csv: Path | None = None) -> ReportInputs
     info = load_run_info(run_dir, config, hydra_yaml)
     return ReportInputs(
         run_dir=run_dir, info=info, config=config or config_from_yaml(info.config_yaml),
-        overrides=_overrides(run_dir), leaderboard=leaderboard, per_query=per_query,
-        expansion_board=_board(run_dir / "expansion_metrics.csv", required=False),
-        stats=_csv(run_dir / "stats.csv", required=False), abtest=_csv(run_dir / "abtest.csv", required=False),
+        overrides=read_overrides(run_dir), leaderboard=leaderboard, per_query=per_query,
+        expansion_board=read_board(run_dir / "expansion_metrics.csv", required=False),
+        stats=read_csv(run_dir / "stats.csv", required=False), abtest=read_csv(run_dir / "abtest.csv", required=False),
         expansions=expansions, runs=runs, qrels=qrels, products=read_products(run_dir / PRODUCTS_FILE),
         training=read_training(training_path), training_path=training_path,
     )

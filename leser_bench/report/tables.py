@@ -59,9 +59,13 @@ def fmt(value: object, digits: int = 4) -> str:
 
 
 def marks(inputs: ReportInputs) -> dict[tuple[str, str], tuple[str, str]]:
-    """(method, measure) -> (mark, hover text) for every significant comparison with the baseline."""
-    table = inputs.stats_vs_baseline()
-    if table is None:
+    """(method, measure) -> (mark, hover text) for every comparison with the baseline."""
+    return marks_from(inputs.stats_vs_baseline())
+
+
+def marks_from(table: pd.DataFrame | None) -> dict[tuple[str, str], tuple[str, str]]:
+    """Marks from rows of a stats table (``leser_bench.stats.compare``): ▲/▼ when significant."""
+    if table is None or table.empty:
         return {}
     out = {}
     for _, r in table.iterrows():

@@ -1,0 +1,251 @@
+"""Regression checks: expected results as data, compared with a run (Anserini's rule).
+
+    python -m leser_bench.regress regressions/regression.yaml [--run-dir DIR] [--write-expected] [OVERRIDE ...]
+
+The YAML names the experiment, optional Hydra overrides, a default tolerance and the checks::
+
+    experiment: regression
+    overrides: []
+    tolerance: 0.005
+    checks:
+      - {method: rm3, measure: R@100, expected: 0.8606}
+      - {method: rm3, measure: Violated, expected: 0.0, direction: lower, tolerance: 0.0}
+
+Without ``--run-dir`` the experiment is run through the normal pipeline (with any extra
+OVERRIDEs) into ``reports/<experiment>/regress-<time>/``. A value within ``tolerance`` of the
+expected one passes; a better one passes and is reported (refresh the expected values if the
+change was intended); a worse one fails. Exit status: 0 pass, 1 a check failed, 2 bad input.
+``--write-expected`` stores the run's values as the new expected ones (all measures of all
+methods when the file has no checks yet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from leser_bench.cache import atomic_write_text
+
+REPO = Path(__file__).resolve().parents[1]
+DIRECTIONS = ("higher", "lower")
+
+
+class RegressionSpecError(ValueError):
+    """The regression YAML is malformed, or the run lacks a method or measure it names."""
+
+
+@dataclass(frozen=True)
+class Check:
+    method: str
+    measure: str
+    expected: float
+    tolerance: float
+    direction: str = "higher"
+
+
+@dataclass(frozen=True)
+class RegressionSpec:
+    path: Path
+    experiment: str
+    overrides: list[str] = field(default_factory=list)
+    tolerance: float = 0.005
+    checks: list[Check] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    check: Check
+    actual: float
+    #: "pass" (within tolerance), "better" (passes, reported) or "FAIL".
+    status: str
+
+    @property
+    def delta(self) -> float:
+        d = self.actual - self.check.expected
+        return 0.0 if abs(d) < 5e-7 else d  # no "-0.0000" for float noise
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RegressionSpecError(f"{where}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+def load_spec(path: Path) -> RegressionSpec:
+    if not path.is_file():
+        raise RegressionSpecError(f"{path}: regression file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RegressionSpecError(f"{path}: not readable YAML ({exc})") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("experiment"), str):
+        raise RegressionSpecError(f"{path}: expected a mapping with 'experiment: <name>' (a conf/experiment/ file)")
+    unknown = set(raw) - {"experiment", "overrides", "tolerance", "checks"}
+    if unknown:
+        raise RegressionSpecError(f"{path}: unknown keys {sorted(unknown)}; allowed: experiment, overrides, "
+                                  "tolerance, checks")
+    overrides = raw.get("overrides") or []
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise RegressionSpecError(f"{path}: overrides must be a list of Hydra override strings")
+    default_tol = _number(raw.get("tolerance", 0.005), f"{path}: tolerance")
+    checks = []
+    for i, item in enumerate(raw.get("checks") or []):
+        where = f"{path}: checks[{i}]"
+        if not isinstance(item, dict) or not {"method", "measure", "expected"} <= set(item):
+            raise RegressionSpecError(f"{where}: needs method, measure and expected (got {item!r})")
+        extra = set(item) - {"method", "measure", "expected", "tolerance", "direction"}
+        if extra:
+            raise RegressionSpecError(f"{where}: unknown keys {sorted(extra)}")
+        direction = item.get("direction", "higher")
+        if direction not in DIRECTIONS:
+            raise RegressionSpecError(f"{where}: direction {direction!r} is not one of {DIRECTIONS}")
+        tolerance = _number(item.get("tolerance", default_tol), f"{where}.tolerance")
+        if tolerance < 0:
+            raise RegressionSpecError(f"{where}.tolerance: must be >= 0, got {tolerance}")
+        checks.append(Check(str(item["method"]), str(item["measure"]), _number(item["expected"], f"{where}.expected"),
+                            tolerance, direction))
+    return RegressionSpec(path, raw["experiment"], list(overrides), default_tol, checks)
+
+
+def run_values(run_dir: Path) -> pd.DataFrame:
+    """methods x measures of a run: metrics.csv joined with expansion_metrics.csv when present."""
+    frames = []
+    for name in ("metrics.csv", "expansion_metrics.csv"):
+        path = run_dir / name
+        if path.is_file():
+            frames.append(pd.read_csv(path).astype({"method": str}).set_index("method"))
+        elif name == "metrics.csv":
+            raise RegressionSpecError(f"{path}: missing; is {run_dir} a finished run directory?")
+    return pd.concat(frames, axis=1)
+
+
+def judge(check: Check, actual: float) -> Outcome:
+    """Anserini's rule: within tolerance passes, better passes (reported), worse fails."""
+    gain = (actual - check.expected) * (1 if check.direction == "higher" else -1)
+    if abs(actual - check.expected) <= check.tolerance + 1e-12:
+        return Outcome(check, actual, "pass")
+    return Outcome(check, actual, "better" if gain > 0 else "FAIL")
+
+
+def compare(spec: RegressionSpec, values: pd.DataFrame) -> list[Outcome]:
+    outcomes = []
+    for check in spec.checks:
+        if check.method not in values.index:
+            raise RegressionSpecError(f"{spec.path}: method {check.method!r} is not in the run "
+                                      f"(methods: {', '.join(values.index)})")
+        if check.measure not in values.columns:
+            raise RegressionSpecError(f"{spec.path}: measure {check.measure!r} is not in the run "
+                                      f"(measures: {', '.join(values.columns)})")
+        outcomes.append(judge(check, float(values.at[check.method, check.measure])))
+    return outcomes
+
+
+def table(outcomes: Sequence[Outcome]) -> str:
+    header = ("method", "measure", "expected", "actual", "delta", "tolerance", "better is", "result")
+    rows = [(o.check.method, o.check.measure, f"{o.check.expected:.4f}", f"{o.actual:.4f}", f"{o.delta:+.4f}",
+             f"{o.check.tolerance:g}", o.check.direction, o.status) for o in outcomes]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)])
+
+
+def messages(outcomes: Sequence[Outcome]) -> list[str]:
+    out = []
+    for o in outcomes:
+        c = o.check
+        what = (f"{c.method} {c.measure}: expected {c.expected:.4f} ± {c.tolerance:g} ({c.direction} is better), "
+                f"actual {o.actual:.4f} (delta {o.delta:+.4f})")
+        if o.status == "FAIL":
+            out.append(f"REGRESSION {what}")
+        elif o.status == "better":
+            out.append(f"NOTE better than expected: {what}; if intended, refresh with --write-expected")
+    return out
+
+
+def run_experiment_for(spec: RegressionSpec, extra: Sequence[str], out_dir: Path | None) -> Path:
+    """Run the spec's experiment through the normal pipeline; returns the run directory."""
+    from hydra import compose, initialize_config_dir  # noqa: PLC0415
+
+    from leser_bench.pipeline import run_experiment  # noqa: PLC0415
+
+    overrides = [f"+experiment={spec.experiment}", *spec.overrides, *extra]
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=overrides)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    out_dir = out_dir or REPO / "reports" / str(cfg.experiment_name) / f"regress-{stamp}"
+    print(f"running +experiment={spec.experiment} {' '.join(overrides[1:])} -> {out_dir}", flush=True)
+    run_experiment(cfg, out_dir)
+    return out_dir
+
+
+def write_expected(spec: RegressionSpec, values: pd.DataFrame, run_dir: Path) -> int:
+    """Store the run's values as the expected ones; returns how many checks were written."""
+    checks = spec.checks or [Check(str(m), str(s), 0.0, spec.tolerance) for m in values.index
+                             for s in pd.read_csv(run_dir / "metrics.csv").columns if s != "method"]
+    rows = []
+    for c in checks:
+        row: dict[str, Any] = {"method": c.method, "measure": c.measure,
+                               "expected": round(float(values.at[c.method, c.measure]), 6)}
+        if c.tolerance != spec.tolerance:
+            row["tolerance"] = c.tolerance
+        if c.direction != "higher":
+            row["direction"] = c.direction
+        rows.append(row)
+    header = (f"# Expected results of `python -m leser_bench +experiment={spec.experiment}`, checked by\n"
+              f"#   python -m leser_bench.regress {spec.path}\n"
+              f"# Refreshed from {run_dir} on {datetime.now():%Y-%m-%d %H:%M}. After an intended change, refresh with\n"
+              f"#   python -m leser_bench.regress {spec.path} --write-expected\n"
+              f"# Rule (Anserini): |actual - expected| <= tolerance passes; better passes and is reported; worse fails.\n")
+    body = {"experiment": spec.experiment, "overrides": spec.overrides, "tolerance": spec.tolerance}
+    text = yaml.safe_dump(body, sort_keys=False) + "checks:\n"
+    text += "".join("  - " + yaml.safe_dump(r, default_flow_style=True, sort_keys=False, width=200) for r in rows)
+    atomic_write_text(spec.path, header + text)
+    return len(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m leser_bench.regress", description=__doc__.split("\n\n")[0],
+                                     epilog="Exit status: 0 pass, 1 regression, 2 bad input.")
+    parser.add_argument("spec", type=Path, help="regressions/<experiment>.yaml")
+    parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for the run (not with --run-dir)")
+    parser.add_argument("--run-dir", type=Path, help="compare this finished run instead of running the experiment")
+    parser.add_argument("--out-dir", type=Path, help="where the run goes (default reports/<exp>/regress-<time>)")
+    parser.add_argument("--write-expected", action="store_true", help="store the run's values as expected")
+    args = parser.parse_args(argv)
+    try:
+        spec = load_spec(args.spec)
+        if args.run_dir and args.overrides:
+            raise RegressionSpecError("overrides apply to a new run; they cannot change an existing --run-dir")
+        run_dir = args.run_dir or run_experiment_for(spec, args.overrides, args.out_dir)
+        values = run_values(run_dir)
+        if args.write_expected:
+            print(f"wrote {write_expected(spec, values, run_dir)} expected values to {spec.path} from {run_dir}")
+            return 0
+        if not spec.checks:
+            raise RegressionSpecError(f"{spec.path}: no checks; create them with --write-expected")
+        outcomes = compare(spec, values)
+    except (ValueError, OSError) as exc:  # ours are ValueError subclasses naming the file or key
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"regression {spec.path} on {run_dir}")
+    print(table(outcomes))
+    for message in messages(outcomes):
+        print(message)
+    failed = sum(o.status == "FAIL" for o in outcomes)
+    better = sum(o.status == "better" for o in outcomes)
+    print(f"{len(outcomes) - failed}/{len(outcomes)} checks pass ({better} better than expected); "
+          f"{failed} regression{'s' if failed != 1 else ''}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
