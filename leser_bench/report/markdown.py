@@ -77,18 +77,18 @@ def _examples(examples: dict[str, list[tuple[str, str]]]) -> Sequence[str]:
 
 
 def render(data: ReportData) -> str:
-    parts = [f"# {data.title}", ""]
+    parts = [f"# {escape_cell(data.title)}", ""]
     if data.generated:
         parts += [GENERATED_NOTE, ""]
-    parts += ["## Data", "", data.dataset_description, "", _summary_table(data.dataset_summary), ""]
+    parts += ["## Data", "", escape_cell(data.dataset_description), "", _summary_table(data.dataset_summary), ""]
     if data.run_summary:
         parts += ["## Run", "", _summary_table(dict(data.run_summary)), ""]
-    parts += ["## Retrieval", "", data.retriever, ""]
+    parts += ["## Retrieval", "", escape_cell(data.retriever), ""]
     parts += ["## Results", "", f"Mean over the evaluated queries; best per measure in bold; baseline: `{data.baseline}`.", ""]
     parts += [table(data.leaderboard, marks=data.marks), ""]
     if data.marks_note:
         parts += [data.marks_note, ""]
-    parts += [f"- {note}" for note in data.measure_notes]
+    parts += [f"- {escape_cell(note)}" for note in data.measure_notes]
     parts.append("")
     parts += _expansion_sections(data.expansion_board)
     for section in data.extra_sections:
