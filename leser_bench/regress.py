@@ -40,7 +40,7 @@ DIRECTIONS = ("higher", "lower")
 
 
 class RegressionSpecError(ValueError):
-    """The regression YAML is malformed, or the run lacks a method or measure it names."""
+    """The regression YAML is malformed (the message names the file and the check)."""
 
 
 @dataclass(frozen=True)
@@ -137,22 +137,20 @@ def judge(check: Check, actual: float) -> Outcome:
 
 
 def compare(spec: RegressionSpec, values: pd.DataFrame) -> list[Outcome]:
+    """One outcome per check; a method or measure the run lacks is a failure ("missing")."""
     outcomes = []
     for check in spec.checks:
-        if check.method not in values.index:
-            raise RegressionSpecError(f"{spec.path}: method {check.method!r} is not in the run "
-                                      f"(methods: {', '.join(values.index)})")
-        if check.measure not in values.columns:
-            raise RegressionSpecError(f"{spec.path}: measure {check.measure!r} is not in the run "
-                                      f"(measures: {', '.join(values.columns)})")
-        outcomes.append(judge(check, float(values.at[check.method, check.measure])))
+        present = check.method in values.index and check.measure in values.columns
+        actual = float(values.at[check.method, check.measure]) if present else math.nan
+        outcomes.append(judge(check, actual) if math.isfinite(actual) else Outcome(check, actual, "FAIL"))
     return outcomes
 
 
 def table(outcomes: Sequence[Outcome]) -> str:
     header = ("method", "measure", "expected", "actual", "delta", "tolerance", "better is", "result")
-    rows = [(o.check.method, o.check.measure, f"{o.check.expected:.4f}", f"{o.actual:.4f}", f"{o.delta:+.4f}",
-             f"{o.check.tolerance:g}", o.check.direction, o.status) for o in outcomes]
+    rows = [(o.check.method, o.check.measure, f"{o.check.expected:.4f}", f"{o.actual:.4f}",
+             f"{o.delta:+.4f}" if math.isfinite(o.delta) else "—", f"{o.check.tolerance:g}", o.check.direction,
+             o.status if math.isfinite(o.actual) else "FAIL (missing)") for o in outcomes]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     return "\n".join([line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)])
@@ -162,8 +160,8 @@ def messages(outcomes: Sequence[Outcome]) -> list[str]:
     out = []
     for o in outcomes:
         c = o.check
-        what = (f"{c.method} {c.measure}: expected {c.expected:.4f} ± {c.tolerance:g} ({c.direction} is better), "
-                f"actual {o.actual:.4f} (delta {o.delta:+.4f})")
+        actual = f"actual {o.actual:.4f} (delta {o.delta:+.4f})" if math.isfinite(o.actual) else "missing from the run"
+        what = f"{c.method} {c.measure}: expected {c.expected:.4f} ± {c.tolerance:g} ({c.direction} is better), {actual}"
         if o.status == "FAIL":
             out.append(f"REGRESSION {what}")
         elif o.status == "better":
@@ -193,6 +191,9 @@ def write_expected(spec: RegressionSpec, values: pd.DataFrame, run_dir: Path) ->
                              for s in pd.read_csv(run_dir / "metrics.csv").columns if s != "method"]
     rows = []
     for c in checks:
+        if c.method not in values.index or c.measure not in values.columns:
+            raise RegressionSpecError(f"{spec.path}: {c.method} {c.measure} is not in the run {run_dir} "
+                                      f"(methods: {', '.join(values.index)}; measures: {', '.join(values.columns)})")
         row: dict[str, Any] = {"method": c.method, "measure": c.measure,
                                "expected": round(float(values.at[c.method, c.measure]), 6)}
         if c.tolerance != spec.tolerance:
@@ -220,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--run-dir", type=Path, help="compare this finished run instead of running the experiment")
     parser.add_argument("--out-dir", type=Path, help="where the run goes (default reports/<exp>/regress-<time>)")
     parser.add_argument("--write-expected", action="store_true", help="store the run's values as expected")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # overrides may follow options
     try:
         spec = load_spec(args.spec)
         if args.run_dir and args.overrides:
