@@ -34,6 +34,9 @@ class ModelConfig:
     #: wrap the backend in the on-disk generation cache.
     cache_generations: bool = True
     trust_remote_code: bool = False
+    #: torch CPU threads for the transformers backend (None: torch's default). On a machine whose
+    #: cores are shared with other busy processes, 1 can be several times faster than 2.
+    num_threads: int | None = None
     #: extra keyword arguments for ``vllm.LLM`` (gpu_memory_utilization, max_model_len, …).
     engine: dict[str, Any] = field(default_factory=dict)
     #: default generation settings (keys of GenerationConfig).
@@ -44,6 +47,8 @@ class ModelConfig:
             raise ValueError(f"model.backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.path is None and self.gguf_package is None:
             raise ValueError("model config needs model.path (HF id or local dir) or model.gguf_package")
+        if self.num_threads is not None and self.num_threads < 1:
+            raise ValueError(f"model.num_threads must be >= 1 or null, got {self.num_threads}")
         GenerationConfig.from_dict(self.generation)  # fail early on bad keys
 
     @classmethod

@@ -109,6 +109,8 @@ class TransformersBackend:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        if self.cfg.num_threads is not None:
+            torch.set_num_threads(self.cfg.num_threads)  # process-wide: asked for in the config
         source = self._source_dir()
         offline = _hub_offline(self.cfg)
         kwargs: dict[str, Any] = {"trust_remote_code": self.cfg.trust_remote_code}
