@@ -1,0 +1,132 @@
+"""Pieces both trainers share: LoRA settings, loading the policy, saving the final model, config helpers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Iterator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    enabled: bool = True
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.0
+    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+    #: adapt only the last N decoder layers (0 = all). Back-propagation then stops at the lowest adapted
+    #: layer, which is what makes CPU training affordable (the frozen lower layers only run forward).
+    last_n_layers: int = 0
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any] | None) -> LoraSettings:
+        values = plain(values)
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown train.lora keys {unknown}; known: {sorted(f.name for f in fields(cls))}")
+        if "target_modules" in values:
+            values["target_modules"] = tuple(values["target_modules"])
+        return cls(**values)
+
+    def peft_config(self, num_layers: int | None = None) -> Any:
+        if not self.enabled:
+            return None
+        from peft import LoraConfig  # noqa: PLC0415
+
+        layers = None
+        if self.last_n_layers and num_layers:
+            layers = list(range(max(0, num_layers - self.last_n_layers), num_layers))
+        return LoraConfig(r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout,
+                          target_modules=list(self.target_modules), layers_to_transform=layers,
+                          task_type="CAUSAL_LM", bias="none")
+
+
+def freeze_lower_layers(model: Any, last_n_layers: int) -> None:
+    """Full fine-tuning of only the last N decoder layers (plus the final norm and LM head)."""
+    if not last_n_layers:
+        return
+    layers = model.model.layers
+    keep = set(range(max(0, len(layers) - last_n_layers), len(layers)))
+    for param in model.model.embed_tokens.parameters():
+        param.requires_grad_(False)
+    for i, layer in enumerate(layers):
+        for param in layer.parameters():
+            param.requires_grad_(i in keep)
+
+
+def num_layers(model: Any) -> int | None:
+    return getattr(model.config, "num_hidden_layers", None)
+
+
+@dataclass
+class TrainResult:
+    final_dir: Path
+    out_dir: Path
+    seconds: float
+    steps: int
+    summary: dict[str, float]
+    extra: dict[str, Any]
+
+
+def load_policy(source: str, dtype: str = "float32") -> tuple[Any, Any]:
+    """(model, tokenizer) from a local directory (offline) or a hub id."""
+    import torch  # noqa: PLC0415
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
+
+    local = Path(source).is_dir()
+    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
+    torch_dtype = torch.float32 if dtype == "auto" else getattr(torch, dtype)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, local_files_only=local)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def save_final(model: Any, tokenizer: Any, out_dir: Path, lora: bool) -> Path:
+    """``final/``: a plain model any backend loads (LoRA merged); ``adapter/``: the adapter alone."""
+    final_dir = out_dir / "final"
+    if lora:
+        model.save_pretrained(out_dir / "adapter")
+        model = model.merge_and_unload()
+    model.save_pretrained(final_dir)
+    tokenizer.save_pretrained(final_dir)
+    return final_dir
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run with ``n`` intra-op threads (None: leave torch's setting). On a CPU shared with other jobs,
+    1 thread avoids OpenMP spin-waiting, which made small ops 10x slower in our measurements."""
+    if not n:
+        yield
+        return
+    import torch  # noqa: PLC0415
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def plain(values: Any) -> dict[str, Any]:
+    """A plain dict from None, a mapping or an OmegaConf DictConfig."""
+    if values is None:
+        return {}
+    if hasattr(values, "_metadata"):
+        from omegaconf import OmegaConf  # noqa: PLC0415
+
+        values = OmegaConf.to_container(values, resolve=True)
+    return dict(values)
+
+
+def check_keys(values: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ValueError(f"unknown {where} config keys {unknown}; known: {sorted(allowed)}")

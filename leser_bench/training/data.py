@@ -1,0 +1,107 @@
+"""What training needs from the harness: the policy's prompts, the train split, the reward, the base model.
+
+The policy input is the shared prompt (:func:`leser_bench.prompting.build_messages`): the raw query,
+the top-k products the Retriever returns for it, the platform rules in words and the answer
+format; exactly what the context-aware prompted baseline sees. Only the TRAIN split's queries and
+qrels enter a :class:`TrainingSetup`; the ids of every other split are handed to the reward as
+forbidden, so a held-out query reaching it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from leser_bench.data.records import Dataset, Query, Split
+from leser_bench.evaluation.measures import resolve
+from leser_bench.llm.config import ModelConfig
+from leser_bench.prompting import PromptConfig, build_messages, search_context
+from leser_bench.rules import RuleChecker, RulesConfig
+from leser_bench.training.reward import RewardConfig, SearchReward
+
+
+def prompt_config(values: Mapping[str, Any] | None) -> PromptConfig:
+    """A :class:`PromptConfig` from a config mapping (lists become tuples); unknown keys fail."""
+    values = dict(values or {})
+    known = {f.name for f in fields(PromptConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown prompt config keys {unknown}; known: {sorted(known)}")
+    if "context_fields" in values:
+        values["context_fields"] = tuple(values["context_fields"])
+    return PromptConfig(**values)
+
+
+def model_source(model: ModelConfig) -> str:
+    """A local directory (or hub id) transformers can load: the converted GGUF copy by default."""
+    if model.path is not None:
+        local = Path(model.path).expanduser()
+        return str(local) if local.is_dir() else model.path
+    from leser_bench.llm.local_model import convert_gguf, find_gguf  # noqa: PLC0415
+
+    return str(convert_gguf(find_gguf(model.gguf_package or "", model.gguf_file), model.resolved_cache_dir))
+
+
+def policy_prompts(queries: Sequence[Query], retriever: Any, dataset: Dataset, prompt: PromptConfig,
+                   rules: RulesConfig) -> dict[str, list[dict[str, str]]]:
+    """query id -> chat messages (one Retriever search for all queries' context)."""
+    context = search_context(retriever, queries, prompt.context_k, dataset.product_index())
+    return {q.id: build_messages(q, prompt, rules, context[q.id]) for q in queries}
+
+
+@dataclass
+class TrainingSetup:
+    """The training split and everything derived from it; holds no judgment of any other split."""
+
+    dataset: Dataset
+    retriever: Any
+    prompt: PromptConfig
+    rules: RulesConfig
+    model: ModelConfig
+    relevant_grade: int
+    split_name: str = "train"
+    #: at most this many training queries (0 = all), the first ones in split order.
+    max_queries: int = 0
+    _prompts: dict[str, list[dict[str, str]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def train(self) -> Split:
+        split = self.dataset.split(self.split_name)
+        if self.max_queries and len(split.queries) > self.max_queries:
+            keep = split.queries[: self.max_queries]
+            return Split(split.name, keep, {q.id: split.qrels[q.id] for q in keep if q.id in split.qrels})
+        return split
+
+    @property
+    def held_out_ids(self) -> set[str]:
+        """Query ids of every split but the training one (the reward refuses them)."""
+        return {q.id for name, s in self.dataset.splits.items() if name != self.split_name for q in s.queries}
+
+    def prompts(self) -> dict[str, list[dict[str, str]]]:
+        if not self._prompts:
+            self._prompts = policy_prompts(self.train.queries, self.retriever, self.dataset, self.prompt, self.rules)
+        return self._prompts
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Training rows: ``prompt`` (chat messages), ``query_id``, ``query`` (TRL passes the last two to
+        the reward as columns). Queries without judgments are skipped (nothing to reward)."""
+        prompts = self.prompts()
+        split = self.train
+        return [{"prompt": prompts[q.id], "query_id": q.id, "query": q.text}
+                for q in split.queries if split.qrels.get(q.id)]
+
+    def reward(self, config: RewardConfig) -> SearchReward:
+        split = self.train
+        measure = resolve(config.measure, self.dataset.gains, self.relevant_grade)
+        return SearchReward(config, self.retriever, split.queries, split.qrels, measure, self.dataset.products,
+                            RuleChecker(self.rules), self.relevant_grade, forbidden_ids=self.held_out_ids)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What the trained model depends on from the data side (for cache keys)."""
+        split = self.train
+        return {"dataset": self.dataset.name, "split": self.split_name,
+                "queries": [(q.id, q.text) for q in split.queries], "qrels": split.qrels,
+                "prompt": self.prompt, "rules": self.rules, "retriever": getattr(self.retriever, "config", None),
+                "relevant_grade": self.relevant_grade}
