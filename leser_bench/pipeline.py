@@ -33,7 +33,6 @@ from leser_bench.methods import ConfigError, MethodContext, build_expander, chec
 from leser_bench.report.build import write_reports
 from leser_bench.report.markdown import ReportData
 from leser_bench.stats import stats_config_from
-from leser_bench.stats.render import abtest_markdown, significance_markdown
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, Run, build_index
 from leser_bench.trec import write_qrels, write_run
 
@@ -174,17 +173,14 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     atomic_write_text(out_dir / "expansion_metrics.csv", expansion_board.to_csv())
     notes = _measure_notes(dataset, measures, len(split.qrels)) + notes
     with timer("statistics and A/B simulation"):
-        stats_table, ab_table = analyze(out_dir, str(cfg.baseline), stats_config_from(cfg.get("stats")),
-                                        abtest_config_from(cfg.get("abtest")))
-    sections = ["## Significance vs the baseline\n\n" + significance_markdown(stats_table)]
-    if not ab_table.empty:
-        sections.append("## Simulated online A/B test and interleaving\n\n" + abtest_markdown(ab_table))
+        # writes stats.csv and abtest.csv, which the reports render
+        analyze(out_dir, str(cfg.baseline), stats_config_from(cfg.get("stats")), abtest_config_from(cfg.get("abtest")))
     report = ReportData(
         title=f"leser_bench — {cfg.experiment_name}", dataset_summary=dataset.summary(),
         dataset_description=dataset.description or dataset.name, generated=dataset.generated,
         retriever=ret_cfg.describe() + f"; depth k={k}.", leaderboard=leaderboard, measure_notes=notes,
         examples=examples, stage_seconds=timer.seconds, config_yaml=OmegaConf.to_yaml(cfg, resolve=True),
-        baseline=str(cfg.baseline), expansion_board=expansion_board, extra_sections=sections,
+        baseline=str(cfg.baseline), expansion_board=expansion_board,
     )
     # report.md and report.html are built from the run directory (python -m leser_bench.report rebuilds them)
     write_reports(out_dir, report, dataset, context_grade(dataset, cfg), OmegaConf.to_container(cfg, resolve=True))

@@ -83,4 +83,7 @@ def resolve_all(names: Sequence[str], gains: GainMapping, relevant_grade: int, k
             notes.append(f"{name} skipped: its cutoff exceeds the retrieval depth k={k}")
             continue
         measures.append(m)
+    if not measures:
+        raise MeasureError(f"evaluation.measures: every measure's cutoff exceeds the retrieval depth "
+                           f"retriever.k={k} ({', '.join(names)}); raise retriever.k or add a shallower measure")
     return measures, notes
