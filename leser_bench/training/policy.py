@@ -1,0 +1,124 @@
+"""A trained policy as an Expander, and what the LESER/SFT method builders share.
+
+A trained model is evaluated exactly like the context-aware prompted baseline it started from:
+the same prompt (query + top-k search results + rules), the same generation settings and the same
+rule checking (:class:`baselines.prompted.PromptedExpander`); only the weights differ. Its
+generations are cached under a key that includes a hash of the weights file, so a retrained model
+never reads a stale cache entry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from leser_bench.cache import content_hash
+from leser_bench.llm import CachedBackend, GenerationConfig, ModelConfig
+from leser_bench.llm.local_model import file_sha256
+from leser_bench.llm.types import Generation, Prompt
+from leser_bench.methods import ConfigError, MethodContext
+from leser_bench.training.data import TrainingSetup, prompt_config
+
+log = logging.getLogger(__name__)
+
+#: method keys that belong to training, not to the prompted expander.
+TRAINING_KEYS = ("checkpoint", "train", "sft", "output_dir")
+
+
+class FingerprintedBackend:
+    """Delegates to a backend; its ``model_id`` also names a hash of the weights."""
+
+    def __init__(self, backend: Any, weights: Path) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self._digest = file_sha256(weights)[:16]
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.backend.model_id}|weights:{self._digest}"
+
+    def generate(self, prompts: Sequence[Prompt], config: GenerationConfig) -> list[list[Generation]]:
+        return self.backend.generate(prompts, config)
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A model directory from ``path``: a training output (holding ``final/``) or a model directory."""
+    path = Path(path).expanduser()
+    for candidate in (path / "final", path):
+        if (candidate / "config.json").is_file():
+            return candidate
+    raise ConfigError(f"checkpoint {str(path)!r} holds no model (expected config.json in it or in its final/)")
+
+
+def base_model_config(method_cfg: Mapping[str, Any], context: MethodContext) -> ModelConfig:
+    values = method_cfg.get("model") or context.config.get("model")
+    if not values:
+        raise ConfigError("LESER/SFT need the `model` config group (e.g. `model=smollm2_135m`)")
+    try:
+        model = ModelConfig.from_dict(values)
+    except ValueError as exc:
+        raise ConfigError(f"model: {exc}") from None
+    if model.cache_dir is None:
+        model = ModelConfig.from_dict({**model.__dict__, "cache_dir": str(context.cache_dir)})
+    return model
+
+
+def training_setup(method_cfg: Mapping[str, Any], context: MethodContext, split: str = "train") -> TrainingSetup:
+    """The training split, the policy prompt (the method's ``prompt``) and rules, the base model."""
+    from baselines.prompted import relevant_grade  # noqa: PLC0415
+    from baselines import llm_common  # noqa: PLC0415
+
+    evaluated = (context.config.get("evaluation") or {}).get("split", "test")
+    if split == evaluated:
+        raise ConfigError(f"training split {split!r} is the evaluated split; LESER/SFT train on another split")
+    try:
+        prompt = prompt_config(method_cfg.get("prompt"))
+    except ValueError as exc:
+        raise ConfigError(f"methods.{method_cfg.get('name')}.prompt: {exc}") from None
+    return TrainingSetup(context.dataset, context.retriever, prompt, llm_common.rules_config(method_cfg, context),
+                         base_model_config(method_cfg, context), relevant_grade(context), split_name=split)
+
+
+def output_dir(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
+    """``<run dir>/training/<method name>``: the Hydra run directory when there is one."""
+    if method_cfg.get("output_dir"):
+        return Path(str(method_cfg["output_dir"]))
+    name = str(method_cfg.get("name"))
+    try:
+        from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+
+        if HydraConfig.initialized():
+            return Path(HydraConfig.get().runtime.output_dir) / "training" / name
+    except (ImportError, ValueError):
+        pass
+    key = content_hash(dict(method_cfg), context.dataset.name, context.seed)
+    return Path(context.cache_dir) / "training-runs" / f"{name}-{key}"
+
+
+def policy_expander(method_cfg: Mapping[str, Any], context: MethodContext, model_dir: Path) -> Any:
+    """The context-aware prompted expander over the model in ``model_dir``."""
+    from baselines.prompted import PromptedExpander, prompted_config  # noqa: PLC0415
+    from leser_bench.llm.hf_backend import TransformersBackend  # noqa: PLC0415
+
+    prompted_cfg = {k: v for k, v in method_cfg.items() if k not in TRAINING_KEYS and k != "model"}
+    base = base_model_config(method_cfg, context)
+    trained = ModelConfig.from_dict({**base.__dict__, "name": str(method_cfg.get("name")), "path": str(model_dir),
+                                     "gguf_package": None, "gguf_file": None, "offline": True})
+    config = prompted_config({**prompted_cfg, "model": trained.__dict__}, context, style="keywords")
+    weights = model_dir / "model.safetensors"
+    backend: Any = TransformersBackend(trained)
+    if weights.is_file():
+        backend = FingerprintedBackend(backend, weights)
+    if trained.cache_generations:
+        backend = CachedBackend(backend, trained.resolved_cache_dir)
+    return PromptedExpander(str(method_cfg["name"]), config, backend, context)
+
+
+def threads_default(train_cfg: Mapping[str, Any], model: ModelConfig) -> dict[str, Any]:
+    """The training settings with ``torch_threads`` defaulting to the model's ``num_threads``."""
+    values = dict(train_cfg or {})
+    if values.get("torch_threads") is None and model.num_threads is not None:
+        values["torch_threads"] = model.num_threads
+    return values

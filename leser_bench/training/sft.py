@@ -1,0 +1,210 @@
+"""The SFT baseline: TRL ``SFTTrainer`` on targets built from the training split.
+
+Targets (``targets`` in conf/train/sft.yaml):
+
+- ``rejection`` (default): search-feedback rejection sampling. The base model samples
+  ``n_samples`` completions per training query (same prompt as LESER); each is scored by the same
+  search reward as GRPO; the best one is kept when its weighted reward exceeds ``min_reward``
+  (0 = what falling back to the raw query earns), written in the canonical answer format
+  (a JSON list of the expansions the rules kept);
+- ``exact_titles``: up to ``titles_per_query`` product-type phrases from the titles of the query's
+  Exact-labelled training products (as the few-shot baseline builds its examples), rule-checked.
+
+Output (as GRPO's): ``final/``, ``adapter/`` (LoRA), ``checkpoints/``, ``curves.csv``/``.png``,
+``targets.jsonl`` (what was trained on) and ``meta.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from leser_bench.cache import atomic_write_text
+from leser_bench.llm import GenerationConfig, build_backend
+from leser_bench.rules import RuleChecker
+from leser_bench.training.common import (
+    LoraSettings,
+    TrainResult,
+    check_keys,
+    freeze_lower_layers,
+    load_policy,
+    num_layers,
+    plain,
+    save_final,
+    torch_threads,
+)
+from leser_bench.training.curves import CurveRecorder
+from leser_bench.training.data import TrainingSetup, model_source
+from leser_bench.training.reward import RewardConfig
+
+log = logging.getLogger(__name__)
+
+TARGETS = ("rejection", "exact_titles")
+
+
+@dataclass(frozen=True)
+class SFTSettings:
+    targets: str = "rejection"
+    # -- rejection sampling --
+    n_samples: int = 4
+    sample_temperature: float = 1.0
+    sample_top_p: float = 1.0
+    max_new_tokens: int = 32
+    #: keep a query's best sample only when its weighted reward is above this.
+    min_reward: float = 0.0
+    #: sampling prompts per forward batch.
+    sample_batch_size: int = 8
+    # -- exact titles --
+    titles_per_query: int = 3
+    # -- training --
+    max_queries: int = 0
+    num_train_epochs: float = 2.0
+    max_steps: int = -1
+    learning_rate: float = 2e-4
+    per_device_train_batch_size: int = 8
+    gradient_accumulation_steps: int = 1
+    lr_scheduler_type: str = "constant"
+    warmup_steps: int = 0
+    max_length: int = 512
+    logging_steps: int = 1
+    save_steps: int = 1000
+    save_total_limit: int = 1
+    seed: int = 13
+    use_cpu: bool = True
+    bf16: bool = False
+    gradient_checkpointing: bool = False
+    torch_threads: int | None = None
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.targets not in TARGETS:
+            raise ValueError(f"train.targets={self.targets!r}; allowed: {list(TARGETS)}")
+        if self.n_samples < 1 or self.titles_per_query < 1:
+            raise ValueError("train.n_samples and train.titles_per_query must be >= 1")
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any] | None) -> SFTSettings:
+        values = plain(values)
+        check_keys(values, {f.name for f in fields(cls)}, "train (sft)")
+        if "lora" in values:
+            values["lora"] = LoraSettings.from_dict(values["lora"])
+        if "reward" in values:
+            values["reward"] = RewardConfig.from_dict(plain(values["reward"]))
+        values["extra"] = dict(values.get("extra") or {})
+        return cls(**values)
+
+    def sft_config(self, output_dir: Path | str) -> Any:
+        from trl import SFTConfig  # noqa: PLC0415
+
+        return SFTConfig(
+            output_dir=str(output_dir), num_train_epochs=self.num_train_epochs, max_steps=self.max_steps,
+            learning_rate=self.learning_rate, per_device_train_batch_size=self.per_device_train_batch_size,
+            gradient_accumulation_steps=self.gradient_accumulation_steps, lr_scheduler_type=self.lr_scheduler_type,
+            warmup_steps=self.warmup_steps, max_length=self.max_length, logging_steps=self.logging_steps,
+            save_strategy="steps", save_steps=self.save_steps, save_total_limit=self.save_total_limit,
+            save_only_model=True, seed=self.seed, data_seed=self.seed, use_cpu=self.use_cpu, bf16=self.bf16,
+            gradient_checkpointing=self.gradient_checkpointing, report_to=[], dataloader_num_workers=0,
+            completion_only_loss=True, disable_tqdm=False, **dict(self.extra),
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def rejection_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
+    """One record per training query: every sample's text and reward, and the kept target (or None)."""
+    reward = setup.reward(settings.reward)
+    rows = setup.rows()
+    backend = build_backend(setup.model)  # the generation cache makes a rerun free
+    config = GenerationConfig(max_new_tokens=settings.max_new_tokens, temperature=settings.sample_temperature,
+                              top_p=settings.sample_top_p, do_sample=True, num_return_sequences=settings.n_samples,
+                              seed=settings.seed, batch_size=settings.sample_batch_size)
+    generations = backend.generate([row["prompt"] for row in rows], config)
+    ids = [row["query_id"] for row in rows for _ in range(settings.n_samples)]
+    texts = [g.text for gens in generations for g in gens]
+    scored = reward.score(ids, texts)
+    records = []
+    for i, row in enumerate(rows):
+        block = scored[i * settings.n_samples : (i + 1) * settings.n_samples]
+        totals = [s.total(settings.reward.weights) for s in block]
+        best = max(range(len(block)), key=lambda j: (totals[j], -j))  # ties: the first sample
+        keep = totals[best] > settings.min_reward and bool(block[best].kept)
+        records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
+                        "samples": texts[i * settings.n_samples : (i + 1) * settings.n_samples],
+                        "rewards": totals, "target": json.dumps(list(block[best].kept)) if keep else None,
+                        "target_reward": totals[best] if keep else None})
+    return records
+
+
+def title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
+    """Product-type phrases from the titles of each query's Exact-labelled training products (the
+    few-shot baseline's :func:`baselines.few_shot.title_targets`: brands, colours and the query's
+    own words removed), checked by the rules."""
+    from baselines.few_shot import title_targets as phrases  # noqa: PLC0415
+
+    products = setup.dataset.product_index()
+    split = setup.train
+    queries = {q.id: q for q in split.queries}
+    checker = RuleChecker(setup.rules)
+    brands = sorted({p.brand for p in setup.dataset.products if len(p.brand.strip()) >= 2})
+    records = []
+    for row in setup.rows():
+        judged = split.qrels[row["query_id"]]
+        exact = [products[pid] for pid in sorted(judged) if judged[pid] >= setup.relevant_grade and pid in products]
+        candidates = phrases(queries[row["query_id"]], exact, settings.titles_per_query) if exact else []
+        kept = checker.check(row["query"], candidates, brands).kept if candidates else []
+        records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
+                        "target": json.dumps(kept) if kept else None})
+    return records
+
+
+def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path) -> TrainResult:
+    from datasets import Dataset as HFDataset  # noqa: PLC0415
+    from trl import SFTTrainer  # noqa: PLC0415
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if settings.max_queries:
+        setup.max_queries = settings.max_queries
+    started = time.perf_counter()
+    with torch_threads(settings.torch_threads):
+        records = (rejection_targets if settings.targets == "rejection" else title_targets)(setup, settings)
+    target_seconds = time.perf_counter() - started
+    kept = [r for r in records if r["target"]]
+    atomic_write_text(out_dir / "targets.jsonl",
+                      "".join(json.dumps({k: v for k, v in r.items() if k != "prompt"}) + "\n" for r in records))
+    if not kept:
+        raise ValueError(f"SFT ({settings.targets}): no training query produced a target; see {out_dir / 'targets.jsonl'}")
+    rows = [{"prompt": r["prompt"], "completion": [{"role": "assistant", "content": r["target"]}]} for r in kept]
+    source = model_source(setup.model)
+    with torch_threads(settings.torch_threads):
+        model, tokenizer = load_policy(source, setup.model.dtype)
+        if not settings.lora.enabled:
+            freeze_lower_layers(model, settings.lora.last_n_layers)
+        recorder = CurveRecorder()
+        trainer = SFTTrainer(model=model, args=settings.sft_config(out_dir / "checkpoints"),
+                             train_dataset=HFDataset.from_list(rows), processing_class=tokenizer,
+                             peft_config=settings.lora.peft_config(num_layers(model)),
+                             callbacks=[recorder.callback()])
+        log.info("SFT: %d targets (%s) from %d training queries", len(rows), settings.targets, len(records))
+        train_started = time.perf_counter()
+        trainer.train()
+        train_seconds = time.perf_counter() - train_started
+        final_dir = save_final(trainer.model, tokenizer, out_dir, settings.lora.enabled)
+    recorder.save(out_dir, title=f"SFT baseline ({settings.targets}, {len(rows)} targets)")
+    extra = {"targets": len(rows), "queries": len(records), "target_seconds": target_seconds,
+             "train_seconds": train_seconds}
+    if settings.targets == "rejection":
+        extra["mean_target_reward"] = sum(r["target_reward"] for r in kept) / len(kept)
+    meta = {"kind": "sft", "base_model": source, "seconds": target_seconds + train_seconds,
+            "steps": int(trainer.state.global_step), "summary": recorder.summary(), **extra,
+            "settings": settings.describe()}
+    atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2, default=str))
+    return TrainResult(final_dir, out_dir, target_seconds + train_seconds, int(trainer.state.global_step),
+                       recorder.summary(), extra)

@@ -1,0 +1,136 @@
+"""SFT targets and a tiny SFTTrainer run; LESER/SFT method builders end to end (SFT-then-GRPO) on a tiny
+policy; the trained model as an Expander. Real TRL, real Pyserini, a tiny random model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from leser_bench.data.world import WorldConfig, generate_world
+from leser_bench.llm.config import ModelConfig
+from leser_bench.methods import ConfigError, MethodContext
+from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
+from leser_bench.rules import RulesConfig
+from leser_bench.training.data import TrainingSetup, prompt_config
+from leser_bench.training.sft import SFTSettings, rejection_targets, title_targets, train_sft
+from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir
+
+TINY_SFT = {"targets": "exact_titles", "max_queries": 6, "num_train_epochs": 1, "per_device_train_batch_size": 2,
+            "learning_rate": 5e-3, "torch_threads": 1, "lora": {"enabled": False, "last_n_layers": 1}}
+PROMPT = {"context_k": 3, "context_fields": ["title"], "n_expansions": 3, "reasoning": False}
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate_world(WorldConfig(seed=3, n_products=500, n_train=12, n_test=4))
+
+
+@pytest.fixture(scope="module")
+def retriever(world, cache_root: Path) -> Retriever:
+    r = Retriever(build_index(world.products, IndexConfig(), cache_root), RetrieverConfig())
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_model(cache_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", smollm2_tokenizer_dir(cache_root))
+
+
+def model_cfg(model_dir: Path, cache: Path) -> ModelConfig:
+    return ModelConfig(name="tiny", path=str(model_dir), gguf_package=None, cache_dir=str(cache), offline=True,
+                       num_threads=1)
+
+
+def make_setup(world, retriever: Retriever, model_dir: Path, cache: Path) -> TrainingSetup:
+    return TrainingSetup(world, retriever, prompt_config(PROMPT), RulesConfig(), model_cfg(model_dir, cache),
+                         relevant_grade=3, max_queries=6)
+
+
+def test_title_targets_come_from_exact_train_products(world, retriever: Retriever, tiny_model: Path,
+                                                      tmp_path: Path) -> None:
+    setup = make_setup(world, retriever, tiny_model, tmp_path)
+    records = title_targets(setup, SFTSettings.from_dict(TINY_SFT))
+    assert [r["query_id"] for r in records] == [q.id for q in world.split("train").queries[:6]]
+    with_target = [r for r in records if r["target"]]
+    assert len(with_target) >= 4
+    for r in with_target:
+        phrases = json.loads(r["target"])
+        assert 1 <= len(phrases) <= 3
+        exact_titles = " ".join(p.title.lower() for p in world.products
+                                if world.split("train").qrels[r["query_id"]].get(p.id, 0) >= 3)
+        assert all(word in exact_titles for phrase in phrases for word in phrase.split())
+
+
+def test_rejection_sampling_keeps_the_best_sample_by_the_search_reward(world, retriever: Retriever,
+                                                                       tiny_model: Path, tmp_path: Path) -> None:
+    setup = make_setup(world, retriever, tiny_model, tmp_path)
+    settings = SFTSettings.from_dict({"n_samples": 3, "max_new_tokens": 8, "min_reward": -100.0, "max_queries": 3})
+    setup.max_queries = 3
+    records = rejection_targets(setup, settings)
+    reward = setup.reward(settings.reward)
+    assert len(records) == 3
+    for r in records:
+        assert len(r["samples"]) == 3 and len(r["rewards"]) == 3
+        rescored = [reward.total(r["query_id"], text) for text in r["samples"]]
+        assert rescored == pytest.approx(r["rewards"])
+        best = max(range(3), key=lambda j: (r["rewards"][j], -j))
+        kept = reward.score([r["query_id"]], [r["samples"][best]])[0].kept
+        assert r["target"] == (json.dumps(list(kept)) if kept else None)
+    assert rejection_targets(setup, settings)[0]["samples"] == records[0]["samples"]  # seeded (and cached)
+
+
+@pytest.mark.slow
+def test_tiny_sft_trains_the_last_layer_and_is_seeded(world, retriever: Retriever, tiny_model: Path,
+                                                     tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    settings = SFTSettings.from_dict(TINY_SFT)
+    first = train_sft(make_setup(world, retriever, tiny_model, tmp_path), settings, tmp_path / "a")
+    before = load_file(str(tiny_model / "model.safetensors"))
+    after = load_file(str(first.final_dir / "model.safetensors"))
+    changed = {k for k in before if not bool((before[k] == after[k]).all())}
+    assert changed and all(k.startswith("model.layers.1.") or k == "model.norm.weight" for k in changed), changed
+    curves = pd.read_csv(first.out_dir / "curves.csv")
+    assert curves["loss"].notna().all() and len(curves) == first.steps
+    assert (first.out_dir / "targets.jsonl").is_file() and first.extra["targets"] >= 4
+    second = train_sft(make_setup(world, retriever, tiny_model, tmp_path), settings, tmp_path / "b")
+    assert list(pd.read_csv(second.out_dir / "curves.csv")["loss"]) == pytest.approx(list(curves["loss"]), abs=1e-9)
+
+
+@pytest.mark.slow
+def test_leser_sft_then_grpo_end_to_end_and_checkpoint_expander(world, retriever: Retriever, tiny_model: Path,
+                                                                tmp_path: Path) -> None:
+    from baselines.sft import build_sft
+    from leser_bench.leser import build_leser
+
+    model = model_cfg(tiny_model, tmp_path / "cache").__dict__
+    context = MethodContext(dataset=world, retriever=retriever, cache_dir=tmp_path / "cache", seed=3,
+                            config={"model": model, "rules": {}, "evaluation": {"split": "test"}})
+    method = {"name": "leser", "kind": "leser", "output_dir": str(tmp_path / "leser"), "prompt": PROMPT,
+              "generation": {"max_new_tokens": 8, "temperature": 0.0, "batch_size": 4}, "rules": {},
+              "train": {"max_steps": 2, "num_generations": 2, "per_device_train_batch_size": 2,
+                        "max_completion_length": 8, "max_queries": 4, "init_from": "sft",
+                        "lora": {"r": 4, "alpha": 8, "last_n_layers": 1}},
+              "sft": TINY_SFT}
+    expander = build_leser(method, context)
+    out = tmp_path / "leser"
+    assert (out / "sft" / "final" / "config.json").is_file()       # SFT first ...
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["base_model"] == str(out / "sft" / "final")          # ... then GRPO from its weights
+    queries = world.split("test").queries
+    expansions = expander.expand(queries)
+    assert [e.query_id for e in expansions] == [q.id for q in queries]
+    assert all(e.generated_tokens >= 1 and "format" in e.violations for e in expansions)
+
+    again = build_sft({**method, "name": "sft", "kind": "sft", "checkpoint": str(out)}, context)
+    assert [e.raw_output for e in again.expand(queries)] == [e.raw_output for e in expansions]
+    with pytest.raises(ConfigError, match="holds no model"):
+        build_sft({**method, "checkpoint": str(tmp_path)}, context)
+    with pytest.raises(ConfigError, match="evaluated split"):
+        build_leser({**method, "checkpoint": None}, MethodContext(
+            dataset=world, retriever=retriever, cache_dir=tmp_path, seed=3,
+            config={"model": model, "evaluation": {"split": "train"}}))
