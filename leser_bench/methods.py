@@ -17,6 +17,11 @@ BUILDERS: dict[str, str] = {
     "identity": "leser_bench.methods:build_identity",
     "rm3": "baselines.prf:build_rm3",
     "rocchio": "baselines.prf:build_rocchio",
+    "zero_shot": "baselines.prompted:build_zero_shot",
+    "few_shot": "baselines.prompted:build_few_shot",
+    "query2doc": "baselines.prompted:build_query2doc",
+    "context_aware": "baselines.prompted:build_context_aware",
+    "doc2query": "baselines.doc2query:build_doc2query",
 }
 
 

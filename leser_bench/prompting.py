@@ -32,6 +32,9 @@ class PromptConfig:
     #: how many expansions to ask for.
     n_expansions: int = 3
     system: str = SYSTEM_PROMPT
+    #: show a placeholder answer (["first rewrite", ...]); small models copy it verbatim, so methods
+    #: that start the answer for the model (an answer prefix) turn it off.
+    format_example: bool = True
 
     def __post_init__(self) -> None:
         if self.context_k < 0 or self.n_expansions < 1:
@@ -70,8 +73,8 @@ def _product_line(product: Product, fields: Sequence[str]) -> str:
 
 def answer_format(config: PromptConfig) -> str:
     think = "First think briefly inside <think>...</think>, then answer" if config.reasoning else "Answer"
-    return (f'{think} with only a JSON list of {config.n_expansions} expansions, '
-            'for example ["first rewrite", "second rewrite"].')
+    example = ' for example ["first rewrite", "second rewrite"]' if config.format_example else ""
+    return f"{think} with only a JSON list of {config.n_expansions} expansions{',' if example else ''}{example}."
 
 
 def user_message(query: Query, config: PromptConfig, rules: RulesConfig,

