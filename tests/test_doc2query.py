@@ -21,6 +21,7 @@ from baselines.doc2query import (
     Doc2QueryExpander,
     FilterConfig,
     clean_queries,
+    embedding_model_dir,
     percentile_filter,
     select_products,
 )
@@ -91,8 +92,6 @@ def test_bad_configs_are_refused(world: Dataset, world_index: Path, tmp_path: Pa
     with pytest.raises(ConfigError, match="selection"):
         build_expander({**method, "selection": "best"}, context)
     with pytest.raises(ConfigError, match="no sentence-transformers model"):
-        from baselines.doc2query import embedding_model_dir
-
         embedding_model_dir(FilterConfig(model_dir=str(tmp_path / "nowhere")))
 
 
