@@ -22,6 +22,8 @@ BUILDERS: dict[str, str] = {
     "query2doc": "baselines.prompted:build_query2doc",
     "context_aware": "baselines.prompted:build_context_aware",
     "doc2query": "baselines.doc2query:build_doc2query",
+    "sft": "baselines.sft:build_sft",
+    "leser": "leser_bench.leser:build_leser",
 }
 
 
