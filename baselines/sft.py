@@ -1,31 +1,43 @@
 """The SFT baseline: the base model fine-tuned (TRL SFTTrainer) on search-feedback rejection-sampled
 expansions (or Exact product titles) of the train split, evaluated like the context-aware prompted
-model. ``method.checkpoint=<dir>`` loads a trained model instead of training."""
+model. ``method.checkpoint=<dir>`` loads a trained model instead of training. The trained model is
+registered under a content hash of its training, so LESER's SFT warm start reuses it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from leser_bench.methods import ConfigError, MethodContext
 
 
 def build_sft(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
+    from leser_bench.training.policy import policy_expander, resolve_checkpoint  # noqa: PLC0415
+
+    if method_cfg.get("checkpoint"):
+        return policy_expander(method_cfg, context, resolve_checkpoint(method_cfg["checkpoint"]))
+    return policy_expander(method_cfg, context, train_sft_method(method_cfg, context))
+
+
+def train_sft_method(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
+    """Train the SFT baseline and register it (LESER's warm start finds it); returns the model directory."""
     from leser_bench.training.policy import (  # noqa: PLC0415
         output_dir,
-        policy_expander,
-        resolve_checkpoint,
+        register_trained,
         threads_default,
+        training_key,
         training_setup,
     )
     from leser_bench.training.sft import SFTSettings, train_sft  # noqa: PLC0415
 
-    if method_cfg.get("checkpoint"):
-        return policy_expander(method_cfg, context, resolve_checkpoint(method_cfg["checkpoint"]))
     setup = training_setup(method_cfg, context)
     try:
         settings = SFTSettings.from_dict(threads_default(method_cfg.get("train"), setup.model))
     except ValueError as exc:
         raise ConfigError(f"methods.{method_cfg.get('name')}.train: {exc}") from None
+    if settings.max_queries:
+        setup.max_queries = settings.max_queries
     result = train_sft(setup, settings, output_dir(method_cfg, context))
-    return policy_expander(method_cfg, context, result.final_dir)
+    register_trained(context.cache_dir, training_key("sft", settings, setup), result.final_dir)
+    return result.final_dir

@@ -1,8 +1,9 @@
 """The LESER method: a policy trained with GRPO on search-engine feedback, evaluated as an Expander.
 
 ``method=leser`` trains on the train split (conf/train/grpo.yaml under the method's ``train`` key;
-``train.init_from: sft`` warm-starts from the SFT baseline trained first with the method's ``sft``
-settings), writes checkpoints, the final model and curves to ``<run dir>/training/leser/``, then
+``train.init_from: sft`` warm-starts from the SFT baseline: trained first with the method's ``sft``
+settings, or reused when an identical SFT training was registered before, e.g. by the ``sft`` method
+of the same experiment), writes checkpoints, the final model and curves to ``<run dir>/training/leser/``, then
 expands queries with the trained weights exactly as the context-aware prompted baseline does.
 ``method.checkpoint=<dir>`` skips training and loads a trained model (a ``training/leser`` or
 ``final`` directory).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from leser_bench.methods import ConfigError, MethodContext
@@ -20,18 +22,26 @@ log = logging.getLogger(__name__)
 
 
 def build_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
+    from leser_bench.training.policy import policy_expander, resolve_checkpoint  # noqa: PLC0415
+
+    if method_cfg.get("checkpoint"):
+        return policy_expander(method_cfg, context, resolve_checkpoint(method_cfg["checkpoint"]))
+    return policy_expander(method_cfg, context, train_leser(method_cfg, context))
+
+
+def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
+    """Train LESER (SFT warm start first when configured); returns the final model directory."""
     from leser_bench.training.grpo import GRPOSettings, train_grpo  # noqa: PLC0415
     from leser_bench.training.policy import (  # noqa: PLC0415
+        find_trained,
         output_dir,
-        policy_expander,
-        resolve_checkpoint,
+        register_trained,
         threads_default,
+        training_key,
         training_setup,
     )
     from leser_bench.training.sft import SFTSettings, train_sft  # noqa: PLC0415
 
-    if method_cfg.get("checkpoint"):
-        return policy_expander(method_cfg, context, resolve_checkpoint(method_cfg["checkpoint"]))
     setup = training_setup(method_cfg, context)
     try:
         settings = GRPOSettings.from_dict(threads_default(method_cfg.get("train"), setup.model))
@@ -44,8 +54,18 @@ def build_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
             sft_settings = SFTSettings.from_dict(threads_default(method_cfg.get("sft"), setup.model))
         except ValueError as exc:
             raise ConfigError(f"methods.{method_cfg.get('name')}.sft: {exc}") from None
-        log.info("LESER: SFT warm start first")
-        init = str(train_sft(training_setup(method_cfg, context), sft_settings, out / "sft").final_dir)
+        sft_setup = training_setup(method_cfg, context)
+        if sft_settings.max_queries:
+            sft_setup.max_queries = sft_settings.max_queries
+        key = training_key("sft", sft_settings, sft_setup)
+        found = find_trained(context.cache_dir, key)
+        if found is not None:
+            log.info("LESER: SFT warm start from the identical SFT training at %s", found)
+            init = str(found)
+        else:
+            log.info("LESER: SFT warm start: training SFT first")
+            init = str(train_sft(sft_setup, sft_settings, out / "sft").final_dir)
+            register_trained(context.cache_dir, key, Path(init))
     result = train_grpo(setup, settings, out, init_model=init)
     log.info("LESER trained in %.0f s (%d steps): %s", result.seconds, result.steps, result.final_dir)
-    return policy_expander(method_cfg, context, result.final_dir)
+    return result.final_dir

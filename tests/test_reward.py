@@ -48,11 +48,11 @@ def retriever(cache_root: Path) -> Retriever:
     r.close()
 
 
-def make_reward(retriever: Retriever, **overrides: object) -> SearchReward:
+def make_reward(retriever: Retriever, answer_prefix: str = "", **overrides: object) -> SearchReward:
     measure = resolve("nDCG@10", GainMapping.esci(), relevant_grade=3)
     rules = RuleChecker(RulesConfig(banned_terms=("cheap", "deals")))
     return SearchReward(RewardConfig.from_dict(overrides), retriever, TRAIN, QRELS, measure, PRODUCTS, rules,
-                        relevant_grade=3, forbidden_ids=["test1"])
+                        relevant_grade=3, forbidden_ids=["test1"], answer_prefix=answer_prefix)
 
 
 def test_hand_computed_values_are_what_we_expect() -> None:
@@ -124,6 +124,15 @@ def test_trl_callables_log_each_component_and_the_violation_rate(retriever: Retr
     assert logged["violation_rate"] == 0.5 and logged["fallback_rate"] == 0.5
     assert reward.stats["batches"] == 1  # the other two callables reused the first one's scores
     assert completion_text([{"role": "assistant", "content": "a"}, {"content": "b"}]) == "ab"
+
+
+def test_answer_prefix_is_parsed_as_part_of_the_completion(retriever: Retriever) -> None:
+    reward = make_reward(retriever, answer_prefix='["')
+    continued, broken = reward.score(["t1", "t1"], ['couch"]', 'couch", "sofa", "sofa", "sofa'])
+    assert continued.kept == ("couch",) and continued.format_ok
+    assert continued.components["relevance"] == pytest.approx(EXPANDED - RAW, abs=1e-6)
+    # a truncated list: the complete literals are salvaged ("couch", "sofa", "sofa"; the cut one is lost)
+    assert not broken.format_ok and broken.violations["near_duplicate_query"] == 2
 
 
 def test_held_out_queries_never_reach_the_reward(retriever: Retriever) -> None:

@@ -102,7 +102,7 @@ def test_tiny_sft_trains_the_last_layer_and_is_seeded(world, retriever: Retrieve
 
 
 @pytest.mark.slow
-def test_leser_sft_then_grpo_end_to_end_and_checkpoint_expander(world, retriever: Retriever, tiny_model: Path,
+def test_sft_then_leser_reuses_the_sft_model_and_checkpoints_load(world, retriever: Retriever, tiny_model: Path,
                                                                 tmp_path: Path) -> None:
     from baselines.sft import build_sft
     from leser_bench.leser import build_leser
@@ -112,19 +112,24 @@ def test_leser_sft_then_grpo_end_to_end_and_checkpoint_expander(world, retriever
                             config={"model": model, "rules": {}, "evaluation": {"split": "test"}})
     method = {"name": "leser", "kind": "leser", "output_dir": str(tmp_path / "leser"), "prompt": PROMPT,
               "generation": {"max_new_tokens": 8, "temperature": 0.0, "batch_size": 4}, "rules": {},
+              "answer_prefix": '["',  # prompts become rendered text + prefix, in training and evaluation
               "train": {"max_steps": 2, "num_generations": 2, "per_device_train_batch_size": 2,
                         "max_completion_length": 8, "max_queries": 4, "init_from": "sft",
                         "lora": {"r": 4, "alpha": 8, "last_n_layers": 1}},
               "sft": TINY_SFT}
+    sft = build_sft({**method, "name": "sft", "kind": "sft", "output_dir": str(tmp_path / "sft"), "train": TINY_SFT},
+                    context)
     expander = build_leser(method, context)
     out = tmp_path / "leser"
-    assert (out / "sft" / "final" / "config.json").is_file()       # SFT first ...
+    assert not (out / "sft").exists()  # the identical SFT training of the `sft` method is reused ...
     meta = json.loads((out / "meta.json").read_text())
-    assert meta["base_model"] == str(out / "sft" / "final")          # ... then GRPO from its weights
+    assert meta["base_model"] == str((tmp_path / "sft" / "final").resolve())  # ... as GRPO's starting weights
+    assert sft.expand(world.split("test").queries[:1])[0].query_id == world.split("test").queries[0].id
     queries = world.split("test").queries
     expansions = expander.expand(queries)
     assert [e.query_id for e in expansions] == [q.id for q in queries]
     assert all(e.generated_tokens >= 1 and "format" in e.violations for e in expansions)
+    assert all(e.raw_output.startswith('["') for e in expansions)
 
     again = build_sft({**method, "name": "sft", "kind": "sft", "checkpoint": str(out)}, context)
     assert [e.raw_output for e in again.expand(queries)] == [e.raw_output for e in expansions]

@@ -64,7 +64,12 @@ class TrainingSetup:
     split_name: str = "train"
     #: at most this many training queries (0 = all), the first ones in split order.
     max_queries: int = 0
+    #: the start of the answer written for the model (e.g. ``["``), as the prompted baselines'
+    #: ``answer_prefix``: prompts are then the chat-templated text plus this prefix, and the reward
+    #: and SFT targets treat a completion as continuing it.
+    answer_prefix: str = ""
     _prompts: dict[str, list[dict[str, str]]] = field(default_factory=dict, repr=False)
+    _tokenizer: Any = field(default=None, repr=False)
 
     @property
     def train(self) -> Split:
@@ -84,19 +89,32 @@ class TrainingSetup:
             self._prompts = policy_prompts(self.train.queries, self.retriever, self.dataset, self.prompt, self.rules)
         return self._prompts
 
+    def render(self, messages: list[dict[str, str]]) -> str:
+        """The chat-templated prompt text plus the answer prefix (as the transformers backend renders it)."""
+        if self._tokenizer is None:
+            from transformers import AutoTokenizer  # noqa: PLC0415
+
+            source = model_source(self.model)
+            self._tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=Path(source).is_dir())
+        text = self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return str(text) + self.answer_prefix
+
     def rows(self) -> list[dict[str, Any]]:
-        """Training rows: ``prompt`` (chat messages), ``query_id``, ``query`` (TRL passes the last two to
-        the reward as columns). Queries without judgments are skipped (nothing to reward)."""
+        """Training rows: ``prompt`` (chat messages, or the rendered text when there is an answer prefix),
+        ``query_id``, ``query`` (TRL passes the last two to the reward as columns). Queries without
+        judgments are skipped (nothing to reward)."""
         prompts = self.prompts()
         split = self.train
-        return [{"prompt": prompts[q.id], "query_id": q.id, "query": q.text}
+        return [{"prompt": self.render(prompts[q.id]) if self.answer_prefix else prompts[q.id],
+                 "query_id": q.id, "query": q.text}
                 for q in split.queries if split.qrels.get(q.id)]
 
     def reward(self, config: RewardConfig) -> SearchReward:
         split = self.train
         measure = resolve(config.measure, self.dataset.gains, self.relevant_grade)
         return SearchReward(config, self.retriever, split.queries, split.qrels, measure, self.dataset.products,
-                            RuleChecker(self.rules), self.relevant_grade, forbidden_ids=self.held_out_ids)
+                            RuleChecker(self.rules), self.relevant_grade, forbidden_ids=self.held_out_ids,
+                            answer_prefix=self.answer_prefix)
 
     def fingerprint(self) -> dict[str, Any]:
         """What the trained model depends on from the data side (for cache keys)."""
@@ -104,4 +122,4 @@ class TrainingSetup:
         return {"dataset": self.dataset.name, "split": self.split_name,
                 "queries": [(q.id, q.text) for q in split.queries], "qrels": split.qrels,
                 "prompt": self.prompt, "rules": self.rules, "retriever": getattr(self.retriever, "config", None),
-                "relevant_grade": self.relevant_grade}
+                "relevant_grade": self.relevant_grade, "answer_prefix": self.answer_prefix}

@@ -175,12 +175,16 @@ def train_grpo(setup: TrainingSetup, settings: GRPOSettings, out_dir: Path, init
         started = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - started
-        final_dir = save_final(trainer.model, tokenizer, out_dir, settings.lora.enabled)
-    recorder.save(out_dir, title=f"LESER GRPO ({len(rows)} train queries)")
+        final_dir = out_dir / "final"
+        writer = trainer.is_world_process_zero()  # under accelerate, one process writes the results
+        if writer:
+            save_final(trainer.model, tokenizer, out_dir, settings.lora.enabled)
     summary = recorder.summary()
-    meta = {"kind": "grpo", "base_model": source, "train_queries": len(rows), "seconds": seconds,
-            "steps": int(trainer.state.global_step), "summary": summary, "reward_stats": dict(reward.stats),
-            "settings": settings.describe()}
-    atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2, default=str))
+    if writer:
+        recorder.save(out_dir, title=f"LESER GRPO ({len(rows)} train queries)")
+        meta = {"kind": "grpo", "base_model": source, "train_queries": len(rows), "seconds": seconds,
+                "steps": int(trainer.state.global_step), "summary": summary, "reward_stats": dict(reward.stats),
+                "settings": settings.describe()}
+        atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2, default=str))
     return TrainResult(final_dir, out_dir, seconds, int(trainer.state.global_step), summary,
                        {"reward_stats": dict(reward.stats), "train_queries": len(rows)})

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from leser_bench.cache import content_hash
+from leser_bench.cache import atomic_write_json, content_hash, read_json
 from leser_bench.llm import CachedBackend, GenerationConfig, ModelConfig
 from leser_bench.llm.local_model import file_sha256
 from leser_bench.llm.types import Generation, Prompt
@@ -41,6 +41,10 @@ class FingerprintedBackend:
 
     def generate(self, prompts: Sequence[Prompt], config: GenerationConfig) -> list[list[Generation]]:
         return self.backend.generate(prompts, config)
+
+    def render(self, prompt: Prompt) -> str:
+        """The chat-templated text (the prompted baselines' ``answer_prefix`` needs it)."""
+        return self.backend.render(prompt)
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
@@ -78,7 +82,8 @@ def training_setup(method_cfg: Mapping[str, Any], context: MethodContext, split:
     except ValueError as exc:
         raise ConfigError(f"methods.{method_cfg.get('name')}.prompt: {exc}") from None
     return TrainingSetup(context.dataset, context.retriever, prompt, llm_common.rules_config(method_cfg, context),
-                         base_model_config(method_cfg, context), relevant_grade(context), split_name=split)
+                         base_model_config(method_cfg, context), relevant_grade(context), split_name=split,
+                         answer_prefix=str(method_cfg.get("answer_prefix") or ""))
 
 
 def output_dir(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
@@ -122,3 +127,40 @@ def threads_default(train_cfg: Mapping[str, Any], model: ModelConfig) -> dict[st
     if values.get("torch_threads") is None and model.num_threads is not None:
         values["torch_threads"] = model.num_threads
     return values
+
+
+# -- trained-model registry: an identical training is not run twice (e.g. LESER's SFT warm start
+# reuses the SFT baseline trained earlier in the same experiment) -----------------------------------
+def model_identity(model: ModelConfig) -> str:
+    """What the base weights are: the GGUF file's hash, or a local directory's weights hash."""
+    if model.path is None:
+        from leser_bench.llm.local_model import find_gguf  # noqa: PLC0415
+
+        return f"gguf:{file_sha256(find_gguf(model.gguf_package or '', model.gguf_file))}"
+    weights = Path(model.path).expanduser() / "model.safetensors"
+    return f"weights:{file_sha256(weights)}" if weights.is_file() else f"hub:{model.path}"
+
+
+def training_key(kind: str, settings: Any, setup: TrainingSetup) -> str:
+    """A content hash of everything a training's result depends on (threads excluded)."""
+    described = dict(settings.describe())
+    described.pop("torch_threads", None)
+    return content_hash("trained-v1", kind, described, setup.fingerprint(), model_identity(setup.model),
+                        setup.model.dtype)
+
+
+def _registry(cache_dir: Path, key: str) -> Path:
+    return Path(cache_dir) / "training" / f"{key}.json"
+
+
+def find_trained(cache_dir: Path, key: str) -> Path | None:
+    """The final model directory of an earlier identical training, if it still exists."""
+    entry = read_json(_registry(cache_dir, key))
+    if not isinstance(entry, dict) or "final_dir" not in entry:
+        return None
+    final = Path(entry["final_dir"])
+    return final if (final / "config.json").is_file() and (final / "model.safetensors").is_file() else None
+
+
+def register_trained(cache_dir: Path, key: str, final_dir: Path) -> None:
+    atomic_write_json(_registry(cache_dir, key), {"final_dir": str(Path(final_dir).resolve())})

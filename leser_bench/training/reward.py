@@ -128,7 +128,8 @@ class SearchReward:
 
     def __init__(self, config: RewardConfig, retriever: Any, queries: Sequence[Query], qrels: Qrels,
                  measure: Measure, products: Sequence[Product], checker: RuleChecker,
-                 relevant_grade: int, facet: str = "product_type", forbidden_ids: Iterable[str] = ()) -> None:
+                 relevant_grade: int, facet: str = "product_type", forbidden_ids: Iterable[str] = (),
+                 answer_prefix: str = "") -> None:
         leaked = sorted(set(qrels) & set(forbidden_ids))
         if leaked:
             raise RewardLeakError(f"reward qrels hold {len(leaked)} ids of held-out splits, e.g. {leaked[:3]}")
@@ -137,6 +138,8 @@ class SearchReward:
             raise ValueError(f"reward.measure {measure.name} has cutoff {cutoff} > reward.depth {config.depth}")
         self.config = config
         self.retriever = retriever
+        #: written for the model before its completion (e.g. ``["``): parsed as part of the answer.
+        self.answer_prefix = answer_prefix
         self.queries = {q.id: q for q in queries if q.id in qrels}
         self.qrels = {qid: dict(docs) for qid, docs in qrels.items()}
         self.measure = measure
@@ -185,7 +188,7 @@ class SearchReward:
 
     def score(self, query_ids: Sequence[str], completions: Sequence[Any]) -> list[Scored]:
         """Every component for each (query id, completion); one search for all uncached expansions."""
-        texts = [completion_text(c) for c in completions]
+        texts = [self.answer_prefix + completion_text(c) for c in completions]
         if len(texts) != len(query_ids):
             raise ValueError(f"{len(texts)} completions but {len(query_ids)} query ids")
         batch_key = (tuple(query_ids), tuple(texts))

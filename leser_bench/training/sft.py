@@ -128,8 +128,9 @@ def rejection_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[
                               seed=settings.seed, batch_size=settings.sample_batch_size)
     generations = backend.generate([row["prompt"] for row in rows], config)
     ids = [row["query_id"] for row in rows for _ in range(settings.n_samples)]
-    texts = [g.text for gens in generations for g in gens]
-    scored = reward.score(ids, texts)
+    completions = [g.text for gens in generations for g in gens]
+    scored = reward.score(ids, completions)  # the reward puts the answer prefix back in front
+    texts = [setup.answer_prefix + c for c in completions]
     records = []
     for i, row in enumerate(rows):
         block = scored[i * settings.n_samples : (i + 1) * settings.n_samples]
@@ -165,6 +166,16 @@ def title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str,
     return records
 
 
+def sft_row(prompt: Any, target: str, answer_prefix: str) -> dict[str, Any]:
+    """A prompt-completion row: chat messages, or (with an answer prefix) the rendered prompt text and
+    the target's continuation after the prefix (SFTTrainer appends the EOS token)."""
+    if not answer_prefix:
+        return {"prompt": prompt, "completion": [{"role": "assistant", "content": target}]}
+    if not target.startswith(answer_prefix):
+        raise ValueError(f"SFT target {target!r} does not start with the answer prefix {answer_prefix!r}")
+    return {"prompt": prompt, "completion": target[len(answer_prefix):]}
+
+
 def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path) -> TrainResult:
     from datasets import Dataset as HFDataset  # noqa: PLC0415
     from trl import SFTTrainer  # noqa: PLC0415
@@ -181,7 +192,7 @@ def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path) -> Tra
                       "".join(json.dumps({k: v for k, v in r.items() if k != "prompt"}) + "\n" for r in records))
     if not kept:
         raise ValueError(f"SFT ({settings.targets}): no training query produced a target; see {out_dir / 'targets.jsonl'}")
-    rows = [{"prompt": r["prompt"], "completion": [{"role": "assistant", "content": r["target"]}]} for r in kept]
+    rows = [sft_row(r["prompt"], r["target"], setup.answer_prefix) for r in kept]
     source = model_source(setup.model)
     with torch_threads(settings.torch_threads):
         model, tokenizer = load_policy(source, setup.model.dtype)
@@ -196,8 +207,11 @@ def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path) -> Tra
         train_started = time.perf_counter()
         trainer.train()
         train_seconds = time.perf_counter() - train_started
-        final_dir = save_final(trainer.model, tokenizer, out_dir, settings.lora.enabled)
-    recorder.save(out_dir, title=f"SFT baseline ({settings.targets}, {len(rows)} targets)")
+        final_dir = out_dir / "final"
+        writer = trainer.is_world_process_zero()  # under accelerate, one process writes the results
+        if writer:
+            save_final(trainer.model, tokenizer, out_dir, settings.lora.enabled)
+            recorder.save(out_dir, title=f"SFT baseline ({settings.targets}, {len(rows)} targets)")
     extra = {"targets": len(rows), "queries": len(records), "target_seconds": target_seconds,
              "train_seconds": train_seconds}
     if settings.targets == "rejection":
@@ -205,6 +219,7 @@ def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path) -> Tra
     meta = {"kind": "sft", "base_model": source, "seconds": target_seconds + train_seconds,
             "steps": int(trainer.state.global_step), "summary": recorder.summary(), **extra,
             "settings": settings.describe()}
-    atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2, default=str))
+    if writer:
+        atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2, default=str))
     return TrainResult(final_dir, out_dir, target_seconds + train_seconds, int(trainer.state.global_step),
                        recorder.summary(), extra)
