@@ -119,9 +119,10 @@ def plot_curves(frame: pd.DataFrame, path: Path, title: str, panels: Sequence = 
     for ax, (name, cols) in zip(axes.flat, shown):
         for col in cols:
             series = frame[["step", col]].dropna()
-            ax.plot(series["step"], series[col], label=col.replace("rewards/", "").replace("/mean", ""), lw=1)
-            if len(series) >= 10:  # a moving average makes the trend readable over noisy GRPO steps
-                ax.plot(series["step"], series[col].rolling(10, min_periods=1).mean(), lw=2, alpha=0.6)
+            (line,) = ax.plot(series["step"], series[col], label=col.replace("rewards/", "").replace("/mean", ""),
+                              lw=1, alpha=0.6)
+            if len(series) >= 10:  # a moving average (same colour, thicker) shows the trend of noisy steps
+                ax.plot(series["step"], series[col].rolling(5, min_periods=1).mean(), lw=2.2, color=line.get_color())
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("step")
         if len(cols) > 1:
