@@ -44,27 +44,28 @@ VLLM_MODES = ("colocate", "server")
 
 @dataclass(frozen=True)
 class GRPOSettings:
-    """The ``train`` config of LESER (see conf/train/grpo.yaml for the reasons behind each default)."""
+    """The ``train`` config of LESER; defaults as conf/train/grpo.yaml (which says why, and sets LoRA's
+    ``last_n_layers: 8``)."""
 
-    max_steps: int = 120
+    max_steps: int = 16
     num_generations: int = 4
     per_device_train_batch_size: int = 8
     gradient_accumulation_steps: int = 1
     max_completion_length: int = 48
-    temperature: float = 1.0
+    temperature: float = 0.8
     top_p: float = 1.0
     beta: float = 0.02
     loss_type: str = "dapo"
     scale_rewards: str = "group"
     epsilon: float = 0.2
     num_iterations: int = 1
-    learning_rate: float = 2e-4
+    learning_rate: float = 5e-4
     lr_scheduler_type: str = "constant"
     warmup_steps: int = 0
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     logging_steps: int = 1
-    save_steps: int = 50
+    save_steps: int = 8
     save_total_limit: int = 2
     seed: int = 13
     use_cpu: bool = True

@@ -62,10 +62,10 @@ class SFTSettings:
     # -- exact titles --
     titles_per_query: int = 3
     # -- training --
-    max_queries: int = 0
+    max_queries: int = 96
     num_train_epochs: float = 2.0
     max_steps: int = -1
-    learning_rate: float = 2e-4
+    learning_rate: float = 5e-4
     per_device_train_batch_size: int = 8
     gradient_accumulation_steps: int = 1
     lr_scheduler_type: str = "constant"
