@@ -13,11 +13,9 @@ from leser_bench.methods import ConfigError, MethodContext
 
 
 def build_sft(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
-    from leser_bench.training.policy import policy_expander, resolve_checkpoint  # noqa: PLC0415
+    from leser_bench.training.policy import build_trained_policy  # noqa: PLC0415
 
-    if method_cfg.get("checkpoint"):
-        return policy_expander(method_cfg, context, resolve_checkpoint(method_cfg["checkpoint"]))
-    return policy_expander(method_cfg, context, train_sft_method(method_cfg, context))
+    return build_trained_policy(method_cfg, context, train_sft_method)
 
 
 def train_sft_method(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:

@@ -10,7 +10,7 @@ never reads a stale cache entry.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +164,11 @@ def find_trained(cache_dir: Path, key: str) -> Path | None:
 
 def register_trained(cache_dir: Path, key: str, final_dir: Path) -> None:
     atomic_write_json(_registry(cache_dir, key), {"final_dir": str(Path(final_dir).resolve())})
+
+
+def build_trained_policy(method_cfg: Mapping[str, Any], context: Any,
+                         train: Callable[[Mapping[str, Any], Any], Path]) -> Any:
+    """The Expander of a trained policy: from ``checkpoint`` when given, else trained now by ``train``."""
+    if method_cfg.get("checkpoint"):
+        return policy_expander(method_cfg, context, resolve_checkpoint(method_cfg["checkpoint"]))
+    return policy_expander(method_cfg, context, train(method_cfg, context))
