@@ -15,10 +15,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from leser_bench.data.records import GainMapping
-from leser_bench.evaluation import evaluate, resolve_all
+from leser_bench.evaluation import evaluate_many, resolve_all
 from leser_bench.stats import StatsConfig, compare
 
 N_QUERIES, N_METHODS, DEPTH, N_PRODUCTS = 10_000, 10, 100, 50_000
@@ -46,8 +45,7 @@ def main() -> None:
     qrels, runs = make_data()
     measures, _ = resolve_all(["nDCG@10", "R@100", "RR@10", "P@10"], GainMapping.esci(), 3, k=DEPTH)
     start = time.perf_counter()
-    frames = [evaluate(run, qrels, measures, "identity" if i == 0 else f"method{i}") for i, run in enumerate(runs)]
-    per_query = pd.concat(frames, ignore_index=True)
+    per_query = evaluate_many({"identity" if i == 0 else f"method{i}": run for i, run in enumerate(runs)}, qrels, measures)
     eval_s = time.perf_counter() - start
     start = time.perf_counter()
     table = compare(per_query, "identity", StatsConfig(n_permutations=10_000, n_bootstrap=2_000, ci_method="bca"))

@@ -25,7 +25,7 @@ from leser_bench.artefacts import expansions_key, load_expansions, load_run, run
 from leser_bench.cache import atomic_write_text
 from leser_bench.data.loading import dataset_config, load_dataset
 from leser_bench.data.records import Dataset
-from leser_bench.evaluation import aggregate, evaluate, resolve_all
+from leser_bench.evaluation import Evaluator, aggregate, resolve_all
 from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metrics, coverage, rule_metrics
 from leser_bench.evaluation.measures import Measure
 from leser_bench.expansion import Expansion
@@ -155,10 +155,11 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
         raw_run = retriever.search([Expansion(query=q) for q in split.queries], k=cov_cfg.k)
     facets = {p.id: str(getattr(p, cov_cfg.facet, "") or "") for p in dataset.products}
     frames, expansion_frames, examples = [], [], {}
+    evaluator = Evaluator(split.qrels, measures)  # the qrels are converted once for every method
     for name, method_cfg in method_configs(cfg).items():
         run, expansions = _run_method(name, method_cfg, context, split, k, out_dir, timer)
         with timer(f"{name}: evaluate"):
-            frames.append(evaluate(run, split.qrels, measures, method=name))
+            frames.append(evaluator.evaluate(run, name))
             expansion_frames += [coverage(run, raw_run, split.qrels, facets, cov_cfg, name),
                                  rule_metrics(expansions, _rule_names(expansions), name),
                                  cost_metrics(expansions, name)]

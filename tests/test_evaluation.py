@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import ir_measures
+import pandas as pd
 import pytest
 
 from leser_bench.data.records import GainMapping
@@ -68,3 +69,64 @@ def test_cutoff_beyond_depth_is_dropped_with_a_note() -> None:
 def test_unknown_measure_names_the_known_ones() -> None:
     with pytest.raises(MeasureError, match="nDGC.*known measure families.*nDCG"):
         resolve("nDGC@10", GainMapping.binary(), 1)
+
+
+def test_rr_at_k_follows_trec_eval_ties_like_every_other_measure() -> None:
+    # a and b tie; trec_eval ranks tied products by descending id, so b is first and a (relevant) second
+    qrels, run = {"q": {"a": 1}}, {"q": {"a": 1.0, "b": 1.0}}
+    measures, _ = resolve_all(["RR@1", "RR@10", "P@1", "RR"], GainMapping.binary(), 1, k=100)
+    values = evaluate(run, qrels, measures, "m").set_index("measure").value
+    assert values["P@1"] == 0.0
+    assert values["RR@1"] == 0.0  # consistent with P@1 (MS MARCO's script would say 1.0 here)
+    assert values["RR@10"] == 0.5
+    assert values["RR"] == 0.5
+
+
+def _random_case(seed: int, ties: bool) -> tuple[dict, dict]:
+    import random
+
+    rng = random.Random(seed)
+    qrels = {f"q{i}": {f"d{rng.randrange(60)}": rng.randrange(4) for _ in range(8)} for i in range(40)}
+    run = {}
+    for qid in list(qrels)[:35]:
+        docs = rng.sample(range(60), 30)
+        run[qid] = {f"d{d}": float(rng.randrange(5) if ties else rng.random()) for d in docs}
+    run["unjudged"] = {"d1": 1.0}
+    return qrels, run
+
+
+def test_rr_at_k_equals_ir_measures_without_ties() -> None:
+    qrels, run = _random_case(1, ties=False)
+    for name in ["RR@5", "RR(rel=2)@10"]:
+        m = resolve(name, GainMapping.esci(), 3)
+        ours = evaluate(run, qrels, [m], "m").set_index("query_id").value
+        theirs = {r.query_id: r.value for r in ir_measures.iter_calc([m.measure], qrels, run)}
+        assert {q: ours[q] for q in theirs} == pytest.approx(theirs)
+
+
+def test_evaluator_equals_public_ir_measures_with_defaults() -> None:
+    """The evaluator reads ir-measures' providers directly; the result must equal the public iter_calc."""
+    qrels, run = _random_case(2, ties=True)
+    names = ["nDCG@10", "R@20", "P@5", "AP", "Judged@10", "nDCG"]
+    measures, _ = resolve_all(names, GainMapping.esci(), 3, k=100)
+    ours = evaluate(run, qrels, measures, "m").set_index(["query_id", "measure"]).value
+    judged = {q: d for q, d in run.items() if q in qrels}
+    theirs = {(r.query_id, str(r.measure)): r.value for r in ir_measures.iter_calc([m.measure for m in measures], qrels, judged)}
+    assert len(ours) == len(qrels) * len(names)
+    for m in measures:
+        for qid in qrels:
+            assert ours[(qid, m.name)] == pytest.approx(theirs[(qid, str(m.measure))]), (qid, m.name)
+
+
+def test_evaluate_many_in_parallel_equals_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from leser_bench.evaluation import evaluate_many, evaluator
+
+    qrels, run_a = _random_case(3, ties=True)
+    _, run_b = _random_case(4, ties=False)
+    measures, _ = resolve_all(["nDCG@10", "R@20", "RR@10"], GainMapping.esci(), 3, k=100)
+    runs = {"a": run_a, "b": run_b, "c": run_a}
+    monkeypatch.setattr(evaluator, "PARALLEL_MIN_ENTRIES", 1)
+    parallel = evaluate_many(runs, qrels, measures, workers=2)
+    serial = pd.concat([evaluate(run, qrels, measures, name) for name, run in runs.items()], ignore_index=True)
+    pd.testing.assert_frame_equal(parallel, serial)
+    assert list(parallel.method.unique()) == ["a", "b", "c"]

@@ -25,7 +25,7 @@ def oracle_expansion(query: Query) -> Expansion:
 
 def difficulty_table(dataset: Dataset, split_name: str, cache_root: Path) -> pd.DataFrame:
     """Rows: ``all`` and each query kind; columns: (method, measure) means, gain and query count."""
-    from leser_bench.evaluation import evaluate, resolve_all  # noqa: PLC0415 - heavy imports
+    from leser_bench.evaluation import evaluate_many, resolve_all  # noqa: PLC0415 - heavy imports
     from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index  # noqa: PLC0415
 
     split = dataset.split(split_name)
@@ -38,7 +38,7 @@ def difficulty_table(dataset: Dataset, split_name: str, cache_root: Path) -> pd.
         }
     finally:
         retriever.close()
-    per_query = pd.concat([evaluate(run, split.qrels, measures, method) for method, run in runs.items()])
+    per_query = evaluate_many(runs, split.qrels, measures)
     kinds = {q.id: str(q.meta.get("kind", "?")) for q in split.queries}
     per_query["kind"] = per_query["query_id"].map(kinds)
     overall = per_query.assign(kind="all")
