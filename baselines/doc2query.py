@@ -239,9 +239,14 @@ def doc2query_config(method_cfg: Mapping[str, Any], context: MethodContext) -> D
     return common.dataclass_from(Doc2QueryConfig, values, f"methods.{name}")
 
 
-def build_doc2query(method_cfg: Mapping[str, Any], context: MethodContext) -> Doc2QueryExpander:
+def check_doc2query(method_cfg: Mapping[str, Any], context: Any) -> Doc2QueryConfig:
+    """The method's Doc2QueryConfig; raises ConfigError naming the key (needs only the config)."""
     if not method_cfg.get("own_index"):
         raise ConfigError(f"methods.{method_cfg.get('name')}.own_index must be true: doc2query searches its own index")
-    config = doc2query_config(method_cfg, context)
+    return doc2query_config(method_cfg, context)
+
+
+def build_doc2query(method_cfg: Mapping[str, Any], context: MethodContext) -> Doc2QueryExpander:
+    config = check_doc2query(method_cfg, context)
     backend = common.backend_for(common.model_config(context, method_cfg), context)
     return Doc2QueryExpander(str(method_cfg["name"]), config, backend, context)

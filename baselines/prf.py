@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from leser_bench.data.records import Query
 from leser_bench.expansion import Expansion
+from leser_bench.methods import ConfigError
 from leser_bench.retrieval.retriever import Retriever
 
 RM3_KEYS = ("fb_terms", "fb_docs", "original_query_weight")
@@ -41,11 +42,41 @@ def _params(method_cfg: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any
     return {key: method_cfg[key] for key in keys if key in method_cfg}
 
 
+#: parameter -> (lowest allowed, highest allowed or None)
+_RANGES: dict[str, tuple[float, float | None]] = {
+    "fb_terms": (1, None), "fb_docs": (1, None), "original_query_weight": (0.0, 1.0),
+    "top_fb_terms": (1, None), "top_fb_docs": (1, None), "bottom_fb_terms": (0, None), "bottom_fb_docs": (0, None),
+    "alpha": (0.0, None), "beta": (0.0, None), "gamma": (0.0, None),
+}
+
+
+def _check(method_cfg: Mapping[str, Any], keys: Sequence[str]) -> None:
+    name = method_cfg.get("name")
+    for key in keys:
+        if key not in method_cfg:
+            continue
+        value = method_cfg[key]
+        low, high = _RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low or (high is not None and value > high):
+            allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
+            raise ConfigError(f"methods.{name}.{key}={value!r} is impossible; allowed: a number {allowed}")
+
+
+def check_rm3(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG001
+    _check(method_cfg, RM3_KEYS)
+
+
+def check_rocchio(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG001
+    _check(method_cfg, ROCCHIO_KEYS)
+
+
 def build_rm3(method_cfg: Mapping[str, Any], context: Any) -> PRFExpander:
+    check_rm3(method_cfg, context)
     prf = {"method": "rm3", **_params(method_cfg, RM3_KEYS)}
     return PRFExpander(method_cfg["name"], prf, context.retriever, record_terms=True)
 
 
 def build_rocchio(method_cfg: Mapping[str, Any], context: Any) -> PRFExpander:
+    check_rocchio(method_cfg, context)
     prf = {"method": "rocchio", **_params(method_cfg, ROCCHIO_KEYS)}
     return PRFExpander(method_cfg["name"], prf, context.retriever, record_terms=False)

@@ -131,24 +131,30 @@ class PromptedExpander:
 
 
 # -- builders (registered in leser_bench.methods.BUILDERS) ------------------------------------------
-def build_zero_shot(method_cfg: Mapping[str, Any], context: MethodContext) -> PromptedExpander:
-    return _build(method_cfg, context, style="keywords")
+_STYLES = {"zero_shot": "keywords", "few_shot": "keywords", "context_aware": "keywords", "query2doc": "passage"}
 
 
-def build_few_shot(method_cfg: Mapping[str, Any], context: MethodContext) -> PromptedExpander:
-    if not method_cfg.get("few_shot"):
-        raise ConfigError(f"methods.{method_cfg.get('name')}.few_shot is missing (k, source, split …)")
-    return _build(method_cfg, context, style="keywords")
+def check_prompted(method_cfg: Mapping[str, Any], context: Any) -> PromptedConfig:
+    """The method's full PromptedConfig; raises ConfigError naming the key (needs only the config)."""
+    kind, name = method_cfg.get("kind"), method_cfg.get("name")
+    if kind == "few_shot" and not method_cfg.get("few_shot"):
+        raise ConfigError(f"methods.{name}.few_shot is missing (k, source, split …)")
+    if kind == "context_aware" and int((method_cfg.get("prompt") or {}).get("context_k", 0)) < 1:
+        raise ConfigError(f"methods.{name}.prompt.context_k must be >= 1 for a context-aware method")
+    return prompted_config(method_cfg, context, _STYLES.get(str(kind), "keywords"))
 
 
-def build_context_aware(method_cfg: Mapping[str, Any], context: MethodContext) -> PromptedExpander:
-    if int((method_cfg.get("prompt") or {}).get("context_k", 0)) < 1:
-        raise ConfigError(f"methods.{method_cfg.get('name')}.prompt.context_k must be >= 1 for a context-aware method")
-    return _build(method_cfg, context, style="keywords")
-
-
-def build_query2doc(method_cfg: Mapping[str, Any], context: MethodContext) -> PromptedExpander:
-    return _build(method_cfg, context, style="passage")
+def build_prompted(method_cfg: Mapping[str, Any], context: MethodContext) -> PromptedExpander:
+    """zero_shot, few_shot, context_aware and query2doc: one expander, the kind picks prompt and checks."""
+    config = check_prompted(method_cfg, context)
+    pool: list[Example] = []
+    if config.few_shot is not None:
+        try:
+            pool = example_pool(context.dataset, config.few_shot, relevant_grade(context))
+        except ValueError as exc:
+            raise ConfigError(f"methods.{method_cfg.get('name')}: {exc}") from None
+    backend = common.backend_for(common.model_config(context, method_cfg), context)
+    return PromptedExpander(str(method_cfg["name"]), config, backend, context, pool)
 
 
 def prompted_config(method_cfg: Mapping[str, Any], context: MethodContext, style: str) -> PromptedConfig:
@@ -184,15 +190,3 @@ def relevant_grade(context: MethodContext) -> int:
         return int(configured)
     grades = context.dataset.gains.grades
     return grades["E"] if "E" in grades else max(grades.values())
-
-
-def _build(method_cfg: Mapping[str, Any], context: MethodContext, style: str) -> PromptedExpander:
-    config = prompted_config(method_cfg, context, style)
-    pool: list[Example] = []
-    if config.few_shot is not None:
-        try:
-            pool = example_pool(context.dataset, config.few_shot, relevant_grade(context))
-        except ValueError as exc:
-            raise ConfigError(f"methods.{method_cfg.get('name')}: {exc}") from None
-    backend = common.backend_for(common.model_config(context, method_cfg), context)
-    return PromptedExpander(str(method_cfg["name"]), config, backend, context, pool)

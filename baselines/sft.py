@@ -12,6 +12,18 @@ from typing import Any
 from leser_bench.methods import ConfigError, MethodContext
 
 
+def check_sft(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG001
+    """The SFT settings (conf/train/sft.yaml under ``train``) parse and are possible."""
+    from leser_bench.training.sft import SFTSettings  # noqa: PLC0415
+
+    if method_cfg.get("checkpoint"):
+        return
+    try:
+        SFTSettings.from_dict(method_cfg.get("train")).reward.check_measure()
+    except ValueError as exc:
+        raise ConfigError(f"methods.{method_cfg.get('name')}.train: {exc}") from None
+
+
 def build_sft(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
     from leser_bench.training.policy import build_trained_policy  # noqa: PLC0415
 

@@ -21,6 +21,27 @@ from leser_bench.methods import ConfigError, MethodContext
 log = logging.getLogger(__name__)
 
 
+def check_leser(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG001
+    """The GRPO settings (``train``) and, for an SFT warm start, the SFT settings (``sft``) parse and
+    are possible (e.g. num_generations divides the batch), before any data is loaded."""
+    from leser_bench.training.grpo import GRPOSettings  # noqa: PLC0415
+    from leser_bench.training.sft import SFTSettings  # noqa: PLC0415
+
+    if method_cfg.get("checkpoint"):
+        return
+    name = method_cfg.get("name")
+    try:
+        settings = GRPOSettings.from_dict(method_cfg.get("train"))
+        settings.reward.check_measure()
+    except ValueError as exc:
+        raise ConfigError(f"methods.{name}.train: {exc}") from None
+    if settings.init_from == "sft":
+        try:
+            SFTSettings.from_dict(method_cfg.get("sft")).reward.check_measure()
+        except ValueError as exc:
+            raise ConfigError(f"methods.{name}.sft: {exc}") from None
+
+
 def build_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
     from leser_bench.training.policy import build_trained_policy  # noqa: PLC0415
 

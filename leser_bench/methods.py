@@ -17,13 +17,28 @@ BUILDERS: dict[str, str] = {
     "identity": "leser_bench.methods:build_identity",
     "rm3": "baselines.prf:build_rm3",
     "rocchio": "baselines.prf:build_rocchio",
-    "zero_shot": "baselines.prompted:build_zero_shot",
-    "few_shot": "baselines.prompted:build_few_shot",
-    "query2doc": "baselines.prompted:build_query2doc",
-    "context_aware": "baselines.prompted:build_context_aware",
+    "zero_shot": "baselines.prompted:build_prompted",
+    "few_shot": "baselines.prompted:build_prompted",
+    "query2doc": "baselines.prompted:build_prompted",
+    "context_aware": "baselines.prompted:build_prompted",
     "doc2query": "baselines.doc2query:build_doc2query",
     "sft": "baselines.sft:build_sft",
     "leser": "leser_bench.leser:build_leser",
+}
+
+
+#: method kind -> "module:function" checking a method's config alone (no data, no engine, no model),
+#: so impossible values are refused before any work. Kinds without an entry need no check.
+CHECKERS: dict[str, str] = {
+    "rm3": "baselines.prf:check_rm3",
+    "rocchio": "baselines.prf:check_rocchio",
+    "zero_shot": "baselines.prompted:check_prompted",
+    "few_shot": "baselines.prompted:check_prompted",
+    "context_aware": "baselines.prompted:check_prompted",
+    "query2doc": "baselines.prompted:check_prompted",
+    "doc2query": "baselines.doc2query:check_doc2query",
+    "sft": "baselines.sft:check_sft",
+    "leser": "leser_bench.leser:check_leser",
 }
 
 
@@ -43,6 +58,14 @@ class MethodContext:
     config: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ConfigView:
+    """What a method's config check may read: the resolved run config and its seed (no data, no engine)."""
+
+    config: Mapping[str, Any]
+    seed: int
+
+
 def build_identity(method_cfg: Mapping[str, Any], context: MethodContext) -> Expander:
     return IdentityExpander()
 
@@ -53,6 +76,16 @@ def check_method_config(key: str, method_cfg: Mapping[str, Any]) -> None:
         raise ConfigError(f"methods.{key}.kind={kind!r} is not a known method kind; allowed: {sorted(BUILDERS)}")
     if not method_cfg.get("name"):
         raise ConfigError(f"methods.{key}.name is missing")
+
+
+def check_method_settings(key: str, method_cfg: Mapping[str, Any], view: ConfigView) -> None:
+    """The kind's own settings check (its CHECKERS entry): impossible values raise ConfigError."""
+    check_method_config(key, method_cfg)
+    target = CHECKERS.get(str(method_cfg["kind"]))
+    if target is None:
+        return
+    module_name, function_name = target.split(":")
+    getattr(importlib.import_module(module_name), function_name)(method_cfg, view)
 
 
 def build_expander(method_cfg: Mapping[str, Any], context: MethodContext) -> Expander:

@@ -25,11 +25,12 @@ from leser_bench.artefacts import expansions_key, load_expansions, load_run, run
 from leser_bench.cache import atomic_write_text
 from leser_bench.data.loading import dataset_config, load_dataset
 from leser_bench.data.records import Dataset
-from leser_bench.evaluation import Evaluator, aggregate, resolve_all
+from leser_bench.evaluation import Evaluator, MeasureError, aggregate, resolve_all
 from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metrics, coverage, rule_metrics
 from leser_bench.evaluation.measures import Measure
+from leser_bench.evaluation.measures import parse as parse_measure
 from leser_bench.expansion import Expansion
-from leser_bench.methods import ConfigError, MethodContext, build_expander, check_method_config
+from leser_bench.methods import ConfigError, ConfigView, MethodContext, build_expander, check_method_settings
 from leser_bench.report.build import write_reports
 from leser_bench.report.markdown import ReportData
 from leser_bench.stats import stats_config_from
@@ -90,12 +91,28 @@ def validate(cfg: DictConfig) -> None:
     """Check every config group before any work is done."""
     dataset_config(OmegaConf.to_container(cfg.dataset, resolve=True))
     retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
+    view = ConfigView(config=OmegaConf.to_container(cfg, resolve=True), seed=int(cfg.seed))
     for key, method_cfg in method_configs(cfg).items():
-        check_method_config(key, method_cfg)
+        check_method_settings(key, method_cfg, view)
+    check_evaluation_config(cfg.evaluation)
     stats_config_from(cfg.get("stats"))
     abtest_config_from(cfg.get("abtest"))
     if cfg.baseline not in method_configs(cfg):
         raise ConfigError(f"baseline={cfg.baseline!r} is not among the methods run: {list(method_configs(cfg))}")
+
+
+def check_evaluation_config(evaluation: DictConfig) -> None:
+    """Measure names ir-measures knows and positive cutoffs, before any data is loaded."""
+    for name in evaluation.measures or []:
+        try:
+            cutoff = parse_measure(str(name)).params.get("cutoff")
+        except MeasureError as exc:
+            raise ConfigError(f"evaluation.measures: {exc}") from None
+        if cutoff is not None and int(cutoff) <= 0:
+            raise ConfigError(f"evaluation.measures: {name!r} has cutoff {cutoff}; a cutoff must be > 0")
+    coverage_k = int(evaluation.coverage.k)
+    if coverage_k <= 0:
+        raise ConfigError(f"evaluation.coverage.k must be > 0, got {coverage_k}")
 
 
 class StageTimer:

@@ -67,11 +67,41 @@ def test_unknown_method_kind_is_refused() -> None:
         ("dataset.source=nowhere", DataError, "dataset.source='nowhere'.*allowed"),
         ("+dataset.colour_of_sky=blue", DataError, "unknown keys \\['colour_of_sky'\\]"),
         ("baseline=bm42", ConfigError, "baseline='bm42'"),
+        ("evaluation.measures=[nDGC@10]", ConfigError, "evaluation.measures: unknown measure 'nDGC@10'.*known"),
+        ("evaluation.measures=[R@0]", ConfigError, "evaluation.measures: 'R@0' has cutoff 0"),
+        ("evaluation.coverage.k=-1", ConfigError, "evaluation.coverage.k must be > 0"),
+        ("methods.rm3.fb_terms=0", ConfigError, "methods.rm3.fb_terms=0 is impossible; allowed: a number >= 1"),
+        ("methods.rm3.original_query_weight=1.5", ConfigError, "methods.rm3.original_query_weight=1.5.*in \\[0.0, 1.0\\]"),
+        ("method=leser method.train.num_generations=3", ConfigError,
+         "methods.leser.train: .*per_device_train_batch_size.*multiple of train.num_generations \\(3\\)"),
+        ("method=leser method.train.reward.measure=nDGC@10", ConfigError,
+         "methods.leser.train: reward.measure: unknown measure 'nDGC@10'"),
+        ("method=leser method.train.loss_type=ppo", ConfigError, "train.loss_type='ppo'; allowed"),
+        ("method=sft method.train.targets=magic", ConfigError, "methods.sft.train: train.targets='magic'; allowed"),
+        ("method=context_aware method.prompt.context_k=0", ConfigError,
+         "methods.context_aware.prompt.context_k must be >= 1"),
+        ("method=few_shot method.few_shot.split=test", ConfigError, "few_shot.split='test' is the evaluated split"),
     ],
 )
 def test_impossible_values_name_the_key(override: str, error: type, pattern: str) -> None:
     with pytest.raises(error, match=pattern):
-        validate(compose_config(override))
+        validate(compose_config(*override.split()))
+
+
+def test_impossible_training_config_fails_before_any_work(tmp_path: Path) -> None:
+    """The CLI refuses a num_generations that does not divide the batch before loading data (exit 2)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "leser_bench", "method=leser", "method.train.num_generations=3",
+         f"cache_dir={tmp_path}/cache", f"hydra.run.dir={tmp_path}/run"],
+        capture_output=True, text=True, timeout=120, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "multiple of train.num_generations (3)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "cache").exists()  # nothing built: no index, no dataset cache
 
 
 def test_unknown_measure_is_refused_before_work(tmp_path: Path) -> None:

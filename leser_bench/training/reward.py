@@ -27,6 +27,7 @@ from typing import Any
 
 from leser_bench.data.records import Product, Qrels, Query
 from leser_bench.evaluation import evaluate
+from leser_bench.evaluation.measures import MeasureError, parse
 from leser_bench.evaluation.expansion_metrics import CoverageConfig, coverage
 from leser_bench.evaluation.measures import Measure
 from leser_bench.expansion import Expansion
@@ -78,6 +79,15 @@ class RewardConfig:
         if "weights" in values:
             values["weights"] = {**DEFAULT_WEIGHTS, **dict(values["weights"] or {})}
         return cls(**values)
+
+    def check_measure(self) -> None:
+        """The measure name is one ir-measures knows, with a cutoff within ``depth``."""
+        try:
+            cutoff = parse(self.measure).params.get("cutoff")
+        except MeasureError as exc:
+            raise ValueError(f"reward.measure: {exc}") from None
+        if cutoff is not None and cutoff > self.depth:
+            raise ValueError(f"reward.measure={self.measure!r}: cutoff {cutoff} exceeds reward.depth={self.depth}")
 
     def active(self) -> list[str]:
         return [c for c in COMPONENTS if float(self.weights.get(c, 0.0)) != 0.0]
