@@ -99,16 +99,45 @@ def load_run_info(run_dir: Path, hydra_cfg: dict[str, Any], hydra_yaml: str) -> 
     )
 
 
-def seeds(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Every key named ``seed`` in the config, by dotted path (e.g. ``stats.seed``)."""
+#: method kinds that decode with an LLM: their generation seed is the run's ``seed`` unless set.
+LLM_KINDS = frozenset({"zero_shot", "few_shot", "context_aware", "query2doc", "doc2query", "sft", "leser"})
+
+
+def _seed_keys(config: dict[str, Any], prefix: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in config.items():
         path = f"{prefix}{key}"
         if key == "seed" and not isinstance(value, (dict, list)):
             found[path] = value
         elif isinstance(value, dict) and key != "hydra":
-            found.update(seeds(value, path + "."))
+            found.update(_seed_keys(value, path + "."))
     return found
+
+
+def seeds(config: dict[str, Any]) -> dict[str, Any]:
+    """Every seed the run used, by dotted config path: each key named ``seed``, plus the seeds the
+    methods take from the run's ``seed`` when they set none (LLM decoding, doc2query's product
+    draw, few-shot's example order). ``model.generation.seed`` is left out: every method overrides it."""
+    found = _seed_keys(config, "")
+    found.pop("model.generation.seed", None)
+    run_seed = config.get("seed")
+    for path, m in _methods_by_path(config).items():
+        kind = m.get("kind")
+        if kind in LLM_KINDS and (m.get("generation") or {}).get("seed") is None:
+            found[f"{path}.generation.seed"] = run_seed
+        if kind == "doc2query" and m.get("seed") is None:
+            found[f"{path}.seed"] = run_seed
+        if kind == "few_shot" and isinstance(m.get("few_shot"), dict) and m["few_shot"].get("seed") is None:
+            found[f"{path}.few_shot.seed"] = 0  # FewShotConfig's default
+    return found
+
+
+def _methods_by_path(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out = {f"methods.{name}": m for name, m in (config.get("methods") or {}).items() if isinstance(m, dict)}
+    single = config.get("method")
+    if isinstance(single, dict) and single.get("kind"):
+        out["method"] = single
+    return out
 
 
 def models(config: dict[str, Any]) -> dict[str, str]:

@@ -1,0 +1,37 @@
+"""The report's run section names every seed actually used, including those inherited from ``seed``."""
+
+from __future__ import annotations
+
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from leser_bench.report.runinfo import seeds
+
+from conftest import CONF_DIR
+
+
+def _config(*overrides: str) -> dict:
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides))
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def test_default_run_seeds() -> None:
+    found = seeds(_config("seed=7"))
+    assert found["seed"] == 7
+    assert found["dataset.seed"] == 7  # the world is generated from the run's seed
+    assert {"stats.seed", "abtest.seed"} <= set(found)
+    assert "model.generation.seed" not in found  # never used: methods decode with their own seed
+
+
+def test_llm_methods_show_their_effective_decoding_seeds() -> None:
+    found = seeds(_config("seed=5", "+experiment=baselines"))
+    for name in ("zero_shot", "few_shot", "context_aware", "query2doc", "doc2query"):
+        assert found[f"methods.{name}.generation.seed"] == 5, name
+    assert found["methods.doc2query.seed"] == 5
+    assert found["methods.few_shot.few_shot.seed"] == 5  # conf/method/few_shot.yaml: seed: ${seed}
+
+
+def test_a_method_seed_set_explicitly_is_reported_as_set() -> None:
+    found = seeds(_config("method=zero_shot", "+method.generation.seed=99"))
+    assert found["method.generation.seed"] == 99
