@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pyarrow
-import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from leser_bench.data.download import DownloadError, check_parquet_magic, download_file, record_download
+from leser_bench.data.parquetio import read_parquet
 from leser_bench.data.records import (
     DataError,
     Dataset,
@@ -61,6 +60,8 @@ PRODUCT_FIELD_COLUMNS = {
 DEFAULT_GAINS = {"E": 1.0, "S": 0.1, "C": 0.01, "I": 0.0}
 RELEASE_SPLITS = ("train", "test")
 VALIDATION_SPLIT = "validation"
+#: example columns that may not be empty (an empty query text has its own message).
+_EXAMPLE_KEYS = ("example_id", "query_id", "product_id", "esci_label", "split")
 
 
 @dataclass
@@ -186,26 +187,19 @@ def _wanted_splits(config: EsciConfig) -> list[str]:
     return wanted
 
 
-def _read_parquet(path: Path, columns: Sequence[str], filters: list[tuple]) -> pd.DataFrame:
-    try:
-        present = set(pq.read_schema(path).names)
-    except (pyarrow.ArrowException, OSError) as exc:
-        raise DataError(f"{path}: cannot read it as parquet ({exc})") from exc
-    missing = [c for c in columns if c not in present]
-    if missing:
-        raise DataError(f"{path}: missing columns {missing} (it has {sorted(present)})")
-    try:
-        return pd.read_parquet(path, columns=list(columns), filters=filters or None)
-    except (pyarrow.ArrowException, OSError) as exc:
-        raise DataError(f"{path}: cannot read it as parquet ({exc})") from exc
-
-
 def _read_examples(path: Path, config: EsciConfig) -> pd.DataFrame:
     flag = f"{config.version}_version"
     filters = [("product_locale", "==", config.locale), (flag, "==", 1)]
-    df = _read_parquet(path, EXAMPLE_COLUMNS, filters)
+    df = read_parquet(path, EXAMPLE_COLUMNS, "example_id", filters, required=_EXAMPLE_KEYS)
     df = df.astype({"query_id": str, "product_id": str, "split": str})
     df["query"] = df["query"].fillna("").astype(str)
+    bad = df[~df["split"].isin(RELEASE_SPLITS)]
+    if len(bad):
+        row = bad.iloc[0]
+        raise DataError(
+            f"{path}: example {row['example_id']} (query {row['query_id']}) has split {row['split']!r}, "
+            f"not one of {list(RELEASE_SPLITS)} ({len(bad)} such rows)"
+        )
     return df
 
 
@@ -288,11 +282,12 @@ def clean_text(value: object, keep_lines: bool = False) -> str:
 
 
 def _read_products(path: Path, config: EsciConfig, keep: set[str] | None) -> list[Product]:
-    df = _read_parquet(path, PRODUCT_COLUMNS, [("product_locale", "==", config.locale)])
+    df = read_parquet(path, PRODUCT_COLUMNS, "product_id", [("product_locale", "==", config.locale)], ["product_id"])
     df["product_id"] = df["product_id"].astype(str)
     if keep is not None:
         df = df[df["product_id"].isin(keep)]
     seen: dict[str, Product] = {}
+    repeated = 0
     columns = [df["product_id"], *(df[c] for c in PRODUCT_FIELD_COLUMNS.values())]
     rows = zip(*columns, strict=True)
     for pid, title, description, bullets, brand, color in tqdm(
@@ -309,5 +304,8 @@ def _read_products(path: Path, config: EsciConfig, keep: set[str] | None) -> lis
         previous = seen.get(pid)
         if previous is not None and previous != product:
             raise DataError(f"{path}: product id {pid!r} appears twice with different text (locale {config.locale})")
+        repeated += previous is not None
         seen[pid] = product
+    if repeated:
+        log.info("%s: %d repeated rows of a product with identical text merged (locale %s)", path, repeated, config.locale)
     return list(seen.values())

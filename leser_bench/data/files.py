@@ -174,10 +174,12 @@ def _jsonl_queries(path: Path, config: FilesConfig):  # noqa: ANN202
         missing = [k for k in (id_key, text_key) if k not in row]
         if missing:
             raise DataError(f"{where}: missing fields {missing} (it has {sorted(row)})")
-        text = row[text_key]
+        qid, text = row[id_key], row[text_key]
+        if isinstance(qid, bool) or not isinstance(qid, str | int):
+            raise DataError(f"{where}: field {id_key!r} must be a string or an integer, not {qid!r}")
         if text is not None and not isinstance(text, str):
-            raise DataError(f"{where}: query {row[id_key]!r}: field {text_key!r} is not a string")
-        yield where, str(row[id_key]), text or ""
+            raise DataError(f"{where}: query {qid!r}: field {text_key!r} is not a string")
+        yield where, str(qid), text or ""
 
 
 _NUMBER_PREFIX = re.compile(r"^\s*Number:\s*", re.IGNORECASE)
@@ -243,8 +245,11 @@ def _check_known(qrels: Qrels, path: Path, query_ids: set[str], product_ids: set
             known = {p: g for p, g in docs.items() if p in product_ids}
             if known:
                 kept[qid] = known
+    n_dropped = n_query_judgments + len(bad_pairs)
+    if not kept:
+        raise DataError(f"{path}: all {n_dropped} judgments name unknown query or product ids; none is left")
     log.warning(
         "%s: dropped %d judgments naming unknown ids (%d for %d unknown queries, %d for unknown products)",
-        path, n_query_judgments + len(bad_pairs), n_query_judgments, len(bad_queries), len(bad_pairs),
+        path, n_dropped, n_query_judgments, len(bad_queries), len(bad_pairs),
     )  # fmt: skip
     return kept

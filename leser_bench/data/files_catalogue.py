@@ -12,9 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import pandas as pd
-import pyarrow
-
+from leser_bench.data.parquetio import read_parquet
 from leser_bench.data.records import DataError, Product
 from leser_bench.data.textio import first_char, plain_text, read_lines, tagged_blocks
 
@@ -64,6 +62,8 @@ def read_catalogue(
     products: list[Product] = []
     seen: dict[str, str] = {}
     for where, raw_id, values in records:
+        if isinstance(raw_id, bool | list | tuple | dict):
+            raise DataError(f"{where}: product id (field {id_field!r}) must be text or a number, not {raw_id!r}")
         pid = _text(raw_id, where, id_field).strip()
         if not pid:
             raise DataError(f"{where}: empty product id (field {id_field!r})")
@@ -134,17 +134,8 @@ def _csv_records(path: Path, id_field: str, fields: Mapping[str, str]) -> Iterat
 
 
 def _parquet_records(path: Path, id_field: str, fields: Mapping[str, str]) -> Iterator[RawRecord]:
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
     columns = list(dict.fromkeys((id_field, *fields.values())))
-    try:
-        df = pd.read_parquet(path)
-    except (pyarrow.ArrowException, OSError) as exc:
-        raise DataError(f"{path}: cannot read it as parquet ({exc})") from exc
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataError(f"{path}: missing columns {missing} (it has {list(df.columns)})")
-    df = df[columns].astype(object)
+    df = read_parquet(path, columns, id_field).astype(object)
     for number, row in enumerate(df.itertuples(index=False, name=None)):
         values = dict(zip(columns, row, strict=True))
         yield f"{path} row {number}", values[id_field], {name: values[c] for name, c in fields.items()}
