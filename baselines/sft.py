@@ -34,8 +34,8 @@ def train_sft_method(method_cfg: Mapping[str, Any], context: MethodContext) -> P
     """Train the SFT baseline and register it (LESER's warm start finds it); returns the model directory."""
     from leser_bench.training.policy import (  # noqa: PLC0415
         output_dir,
-        register_trained,
         threads_default,
+        trained_or_resumed,
         training_key,
         training_setup,
     )
@@ -48,6 +48,6 @@ def train_sft_method(method_cfg: Mapping[str, Any], context: MethodContext) -> P
         raise ConfigError(f"methods.{method_cfg.get('name')}.train: {exc}") from None
     if settings.max_queries:
         setup.max_queries = settings.max_queries
-    result = train_sft(setup, settings, output_dir(method_cfg, context))
-    register_trained(context.cache_dir, training_key("sft", settings, setup), result.final_dir)
-    return result.final_dir
+    out = output_dir(method_cfg, context)
+    return trained_or_resumed(context.cache_dir, training_key("sft", settings, setup), out,
+                              lambda resume: train_sft(setup, settings, out, resume).final_dir)

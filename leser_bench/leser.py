@@ -51,11 +51,11 @@ def build_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
 def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
     """Train LESER (SFT warm start first when configured); returns the final model directory."""
     from leser_bench.training.grpo import GRPOSettings, train_grpo  # noqa: PLC0415
+    from leser_bench.cache import content_hash  # noqa: PLC0415
     from leser_bench.training.policy import (  # noqa: PLC0415
-        find_trained,
         output_dir,
-        register_trained,
         threads_default,
+        trained_or_resumed,
         training_key,
         training_setup,
     )
@@ -67,7 +67,7 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
     except ValueError as exc:
         raise ConfigError(f"methods.{method_cfg.get('name')}.train: {exc}") from None
     out = output_dir(method_cfg, context)
-    init = None
+    init, sft_key = None, None
     if settings.init_from == "sft":
         try:
             sft_settings = SFTSettings.from_dict(threads_default(method_cfg.get("sft"), setup.model))
@@ -76,15 +76,16 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
         sft_setup = training_setup(method_cfg, context)
         if sft_settings.max_queries:
             sft_setup.max_queries = sft_settings.max_queries
-        key = training_key("sft", sft_settings, sft_setup)
-        found = find_trained(context.cache_dir, key)
-        if found is not None:
-            log.info("LESER: SFT warm start from the identical SFT training at %s", found)
-            init = str(found)
-        else:
-            log.info("LESER: SFT warm start: training SFT first")
-            init = str(train_sft(sft_setup, sft_settings, out / "sft").final_dir)
-            register_trained(context.cache_dir, key, Path(init))
-    result = train_grpo(setup, settings, out, init_model=init)
-    log.info("LESER trained in %.0f s (%d steps): %s", result.seconds, result.steps, result.final_dir)
-    return result.final_dir
+        sft_key = training_key("sft", sft_settings, sft_setup)
+        # the SFT baseline of the same experiment registered this key: then it is reused, not retrained
+        init = str(trained_or_resumed(context.cache_dir, sft_key, out / "sft",
+                                      lambda resume: train_sft(sft_setup, sft_settings, out / "sft", resume).final_dir,
+                                      copy_records=False))
+
+    def grpo(resume: Path | None) -> Path:
+        result = train_grpo(setup, settings, out, init_model=init, resume_from=resume)
+        log.info("LESER trained in %.0f s (%d steps): %s", result.seconds, result.steps, result.final_dir)
+        return result.final_dir
+
+    key = content_hash("leser", training_key("grpo", settings, setup), sft_key)
+    return trained_or_resumed(context.cache_dir, key, out, grpo)

@@ -32,6 +32,7 @@ from leser_bench.training.common import (
     save_final,
     torch_threads,
 )
+from leser_bench.training.checkpoints import train_from
 from leser_bench.training.curves import CurveRecorder
 from leser_bench.training.data import TrainingSetup, model_source
 from leser_bench.training.reward import RewardConfig
@@ -136,7 +137,7 @@ class GRPOSettings:
             lr_scheduler_type=self.lr_scheduler_type, warmup_steps=self.warmup_steps,
             weight_decay=self.weight_decay, max_grad_norm=self.max_grad_norm, logging_steps=self.logging_steps,
             save_strategy="steps", save_steps=self.save_steps, save_total_limit=self.save_total_limit,
-            save_only_model=True, seed=self.seed, data_seed=self.seed, use_cpu=self.use_cpu, bf16=self.bf16,
+            save_only_model=False, seed=self.seed, data_seed=self.seed, use_cpu=self.use_cpu, bf16=self.bf16,
             gradient_checkpointing=self.gradient_checkpointing, report_to=[], dataloader_num_workers=0,
             reward_weights=self.reward_weights(), disable_tqdm=False, log_completions=False,
             remove_unused_columns=False, **vllm, **dict(self.extra),
@@ -149,8 +150,10 @@ class GRPOSettings:
         return asdict(self)
 
 
-def train_grpo(setup: TrainingSetup, settings: GRPOSettings, out_dir: Path, init_model: str | None = None) -> TrainResult:
-    """Run GRPO; ``init_model`` (a directory) replaces the model config's base weights (SFT warm start)."""
+def train_grpo(setup: TrainingSetup, settings: GRPOSettings, out_dir: Path, init_model: str | None = None,
+               resume_from: Path | None = None) -> TrainResult:
+    """Run GRPO; ``init_model`` (a directory) replaces the model config's base weights (SFT warm start);
+    ``resume_from`` (an intact checkpoint of the identical training) continues an interrupted run."""
     from datasets import Dataset as HFDataset  # noqa: PLC0415
     from trl import GRPOTrainer  # noqa: PLC0415
 
@@ -174,7 +177,7 @@ def train_grpo(setup: TrainingSetup, settings: GRPOSettings, out_dir: Path, init
                               callbacks=[recorder.callback()])
         log.info("GRPO: %d training queries, %d steps, model %s", len(rows), settings.max_steps, source)
         started = time.perf_counter()
-        trainer.train()
+        train_from(trainer, recorder, resume_from)
         seconds = time.perf_counter() - started
         final_dir = out_dir / "final"
         writer = trainer.is_world_process_zero()  # under accelerate, one process writes the results
@@ -185,7 +188,8 @@ def train_grpo(setup: TrainingSetup, settings: GRPOSettings, out_dir: Path, init
         recorder.save(out_dir, title=f"LESER GRPO ({len(rows)} train queries)")
         meta = {"kind": "grpo", "base_model": source, "train_queries": len(rows), "seconds": seconds,
                 "steps": int(trainer.state.global_step), "summary": summary, "reward_stats": dict(reward.stats),
-                "settings": settings.describe()}
+                "settings": settings.describe(),
+                "resumed_from": str(resume_from) if resume_from else None}
         atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2, default=str))
     return TrainResult(final_dir, out_dir, seconds, int(trainer.state.global_step), summary,
                        {"reward_stats": dict(reward.stats), "train_queries": len(rows)})

@@ -10,6 +10,7 @@ never reads a stale cache entry.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from leser_bench.llm import CachedBackend, GenerationConfig, ModelConfig
 from leser_bench.llm.local_model import file_sha256
 from leser_bench.llm.types import Generation, Prompt
 from leser_bench.methods import ConfigError, MethodContext
+from leser_bench.training.checkpoints import latest_checkpoint
 from leser_bench.training.data import TrainingSetup, prompt_config
 
 log = logging.getLogger(__name__)
@@ -164,6 +166,38 @@ def find_trained(cache_dir: Path, key: str) -> Path | None:
 
 def register_trained(cache_dir: Path, key: str, final_dir: Path) -> None:
     atomic_write_json(_registry(cache_dir, key), {"final_dir": str(Path(final_dir).resolve())})
+
+
+def _progress(cache_dir: Path, key: str) -> Path:
+    return Path(cache_dir) / "training" / f"{key}.progress.json"
+
+
+_RECORDS = ("curves.csv", "curves.png", "meta.json", "targets.jsonl")
+
+
+def trained_or_resumed(cache_dir: Path, key: str, out_dir: Path, train: Callable[[Path | None], Path],
+                       copy_records: bool = True) -> Path:
+    """The final model of training ``key``: an identical finished training's (with ``copy_records``, its
+    curves and meta copied into ``out_dir``), else ``train(resume_from)``, resuming from the newest intact checkpoint that any
+    interrupted identical training left (their checkpoint directories are listed in the cache)."""
+    found = find_trained(cache_dir, key)
+    if found is not None:
+        log.info("reusing the identical finished training at %s", found.parent)
+        if copy_records and found.parent.resolve() != out_dir.resolve():
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for name in _RECORDS:
+                if (found.parent / name).is_file():
+                    shutil.copyfile(found.parent / name, out_dir / name)
+        return found
+    progress = _progress(cache_dir, key)
+    earlier = read_json(progress)
+    dirs = [Path(d) for d in (earlier.get("checkpoint_dirs", []) if isinstance(earlier, dict) else [])]
+    mine = (out_dir / "checkpoints").resolve()
+    atomic_write_json(progress, {"checkpoint_dirs": [str(d) for d in dirs if d != mine] + [str(mine)]})
+    resume = latest_checkpoint([*dirs, mine])
+    final = train(resume)
+    register_trained(cache_dir, key, final)
+    return final
 
 
 def build_trained_policy(method_cfg: Mapping[str, Any], context: Any,

@@ -38,6 +38,7 @@ from leser_bench.training.common import (
     save_final,
     torch_threads,
 )
+from leser_bench.training.checkpoints import train_from
 from leser_bench.training.curves import CurveRecorder
 from leser_bench.training.data import TrainingSetup, model_source
 from leser_bench.training.reward import RewardConfig
@@ -109,7 +110,7 @@ class SFTSettings:
             gradient_accumulation_steps=self.gradient_accumulation_steps, lr_scheduler_type=self.lr_scheduler_type,
             warmup_steps=self.warmup_steps, max_length=self.max_length, logging_steps=self.logging_steps,
             save_strategy="steps", save_steps=self.save_steps, save_total_limit=self.save_total_limit,
-            save_only_model=True, seed=self.seed, data_seed=self.seed, use_cpu=self.use_cpu, bf16=self.bf16,
+            save_only_model=False, seed=self.seed, data_seed=self.seed, use_cpu=self.use_cpu, bf16=self.bf16,
             gradient_checkpointing=self.gradient_checkpointing, report_to=[], dataloader_num_workers=0,
             completion_only_loss=True, disable_tqdm=False, **dict(self.extra),
         )
@@ -176,7 +177,9 @@ def sft_row(prompt: Any, target: str, answer_prefix: str) -> dict[str, Any]:
     return {"prompt": prompt, "completion": target[len(answer_prefix):]}
 
 
-def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path) -> TrainResult:
+def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path, resume_from: Path | None = None) -> TrainResult:
+    """Build the targets, then fine-tune; ``resume_from`` (an intact checkpoint of the identical training)
+    continues an interrupted run (the seeded targets are rebuilt: they are the same)."""
     from datasets import Dataset as HFDataset  # noqa: PLC0415
     from trl import SFTTrainer  # noqa: PLC0415
 
@@ -205,7 +208,7 @@ def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path) -> Tra
                              callbacks=[recorder.callback()])
         log.info("SFT: %d targets (%s) from %d training queries", len(rows), settings.targets, len(records))
         train_started = time.perf_counter()
-        trainer.train()
+        train_from(trainer, recorder, resume_from)
         train_seconds = time.perf_counter() - train_started
         final_dir = out_dir / "final"
         writer = trainer.is_world_process_zero()  # under accelerate, one process writes the results
@@ -218,7 +221,7 @@ def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path) -> Tra
         extra["mean_target_reward"] = sum(r["target_reward"] for r in kept) / len(kept)
     meta = {"kind": "sft", "base_model": source, "seconds": target_seconds + train_seconds,
             "steps": int(trainer.state.global_step), "summary": recorder.summary(), **extra,
-            "settings": settings.describe()}
+            "settings": settings.describe(), "resumed_from": str(resume_from) if resume_from else None}
     if writer:
         atomic_write_text(out_dir / "meta.json", json.dumps(meta, indent=2, default=str))
     return TrainResult(final_dir, out_dir, target_seconds + train_seconds, int(trainer.state.global_step),
