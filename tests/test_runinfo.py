@@ -35,3 +35,13 @@ def test_llm_methods_show_their_effective_decoding_seeds() -> None:
 def test_a_method_seed_set_explicitly_is_reported_as_set() -> None:
     found = seeds(_config("method=zero_shot", "+method.generation.seed=99"))
     assert found["method.generation.seed"] == 99
+
+
+def test_models_name_the_llm_that_methods_inherit() -> None:
+    from leser_bench.report.runinfo import models
+
+    assert models(_config()) == {}  # identity and RM3 use no language model
+    found = models(_config("method=context_aware"))
+    assert "SmolLM2" in found["model"] or "smollm2" in found["model"].lower()
+    own = models(_config("method=zero_shot", "+method.model={name: other-llm, path: /models/other}"))
+    assert own["method.model"].startswith("other-llm") and "model" not in own

@@ -141,19 +141,18 @@ def _methods_by_path(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def models(config: dict[str, Any]) -> dict[str, str]:
-    """The language models a run used: the ``model`` group and any method's own ``model``."""
+    """The language models a run used: the ``model`` group (when an LLM method decodes with it, or
+    no method is configured) and any method's own ``model``."""
     out: dict[str, str] = {}
-    methods = dict(config.get("methods") or {})
-    single = config.get("method")
-    if isinstance(single, dict) and single.get("name"):
-        methods[str(single["name"])] = single
-    uses_model = [name for name, m in methods.items() if isinstance(m, dict) and m.get("model")]
+    methods = _methods_by_path(config)
+    own = [path for path, m in methods.items() if m.get("model")]
+    inherits = [path for path, m in methods.items() if m.get("kind") in LLM_KINDS and not m.get("model")]
     model = config.get("model")
-    if isinstance(model, dict) and (uses_model or not methods):
+    if isinstance(model, dict) and (inherits or not methods):
         out["model"] = _describe_model(model)
-    for name in uses_model:
-        m = methods[name]["model"]
-        out[f"methods.{name}.model"] = _describe_model(m) if isinstance(m, dict) else str(m)
+    for path in own:
+        m = methods[path]["model"]
+        out[f"{path}.model"] = _describe_model(m) if isinstance(m, dict) else str(m)
     return out
 
 
