@@ -179,6 +179,14 @@ class Doc2QueryExpander:
         _ = self.retriever  # the document side is built (or loaded) inside the timed expand stage
         return [Expansion(query=q) for q in queries]
 
+    def examples(self, n: int) -> list[tuple[str, str]]:
+        """(product, its kept generated queries) for the first ``n`` expanded products: the report shows
+        these, because doc2query leaves the queries as they are."""
+        titles = {p.id: p.title for p in self._context.dataset.products}
+        rows = [(f"product {pid}: {titles.get(pid, '')}", " | ".join(rec["kept"]))
+                for pid, rec in self.generated_queries()["products"].items() if rec["kept"]]
+        return rows[:n]
+
     def cache_path(self, products: Sequence[Product], messages: Sequence[Any]) -> Path:
         cfg = self.config
         filter_key = (cfg.filter.enabled, cfg.filter.percentile, cfg.filter.model_dir)

@@ -174,13 +174,17 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     frames, expansion_frames, examples = [], [], {}
     evaluator = Evaluator(split.qrels, measures)  # the qrels are converted once for every method
     for name, method_cfg in method_configs(cfg).items():
-        run, expansions = _run_method(name, method_cfg, context, split, k, out_dir, timer)
+        run, expansions, expander = _run_method(name, method_cfg, context, split, k, out_dir, timer)
         with timer(f"{name}: evaluate"):
             frames.append(evaluator.evaluate(run, name))
             expansion_frames += [coverage(run, raw_run, split.qrels, facets, cov_cfg, name),
                                  rule_metrics(expansions, _rule_names(expansions), name),
                                  cost_metrics(expansions, name)]
-        examples[name] = [(e.query.text, shown_expansion(e)) for e in expansions[: int(cfg.report.examples_per_method)]]
+        n_examples = int(cfg.report.examples_per_method)
+        if hasattr(expander, "examples"):  # a document-side method shows what it added to products
+            examples[name] = expander.examples(n_examples)
+        else:
+            examples[name] = [(e.query.text, shown_expansion(e)) for e in expansions[:n_examples]]
     per_query = pd.concat(frames, ignore_index=True)
     leaderboard = aggregate(per_query, [m.name for m in measures])
     expansion_per_query = pd.concat(expansion_frames, ignore_index=True)
@@ -216,8 +220,9 @@ def _rule_names(expansions: list[Expansion]) -> list[str]:
 
 
 def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, split: Any,
-                k: int, out_dir: Path, timer: StageTimer) -> tuple[Run, list[Expansion]]:
-    """Expand, then search; each stage is reused from the cache when its inputs are unchanged."""
+                k: int, out_dir: Path, timer: StageTimer) -> tuple[Run, list[Expansion], Any]:
+    """Expand, then search; each stage is reused from the cache when its inputs are unchanged.
+    Returns the run, the expansions and the expander (None when the expansions came from the cache)."""
     reuse = bool(context.config.get("cache", {}).get("reuse", True))
     stage_dir = context.cache_dir / "stages"
     exp_key = expansions_key(method_cfg, context.config, context.retriever.index_dir, split.queries)
@@ -243,7 +248,7 @@ def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, s
     write_run(run, out_dir / "runs" / f"{name}.trec", tag=name)
     lines = [json.dumps(expansion_record(e), ensure_ascii=False) for e in expansions]
     atomic_write_text(out_dir / "expansions" / f"{name}.jsonl", "\n".join(lines) + "\n")
-    return run, expansions
+    return run, expansions, expander
 
 
 def _measure_notes(dataset: Dataset, measures: list[Measure], n_queries: int) -> list[str]:

@@ -133,6 +133,11 @@ def test_doc2query_builds_a_separate_index_with_the_kept_queries_and_reruns_from
             assert expanded == plain + "\n" + " ".join(record["kept"])
         else:
             assert expanded == plain
+    # the report's examples show products with what doc2query added to them
+    shown = expander.examples(3)
+    kept = [(pid, r) for pid, r in records.items() if r["kept"]][:3]
+    assert [left.split(":")[0] for left, _ in shown] == [f"product {pid}" for pid, _ in kept]
+    assert [right for _, right in shown] == [" | ".join(r["kept"]) for _, r in kept]
     others = [p.id for p in world.products if p.id not in records][:20]
     assert all(contents(retriever, pid) == contents(context.retriever, pid) for pid in others)
 
