@@ -130,3 +130,18 @@ def check_keys(values: Mapping[str, Any], allowed: set[str], where: str) -> None
     unknown = sorted(set(values) - allowed)
     if unknown:
         raise ValueError(f"unknown {where} config keys {unknown}; known: {sorted(allowed)}")
+
+
+def settings_from_dict(cls: type, values: Mapping[str, Any] | None, where: str) -> Any:
+    """A trainer's settings dataclass from config values: unknown keys refused (naming ``where``),
+    ``lora`` and ``reward`` blocks parsed, ``extra`` kept as a plain dict."""
+    from leser_bench.training.reward import RewardConfig  # noqa: PLC0415 - reward imports the engine
+
+    values = plain(values)
+    check_keys(values, {f.name for f in fields(cls)}, where)
+    if "lora" in values:
+        values["lora"] = LoraSettings.from_dict(values["lora"])
+    if "reward" in values:
+        values["reward"] = RewardConfig.from_dict(plain(values["reward"]))
+    values["extra"] = dict(values.get("extra") or {})
+    return cls(**values)

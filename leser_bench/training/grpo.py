@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,11 @@ from leser_bench.cache import atomic_write_text
 from leser_bench.training.common import (
     LoraSettings,
     TrainResult,
-    check_keys,
     freeze_lower_layers,
     load_policy,
     num_layers,
-    plain,
     save_final,
+    settings_from_dict,
     torch_threads,
 )
 from leser_bench.training.checkpoints import train_from
@@ -107,14 +106,7 @@ class GRPOSettings:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> GRPOSettings:
-        values = plain(values)
-        check_keys(values, {f.name for f in fields(cls)}, "train (grpo)")
-        if "lora" in values:
-            values["lora"] = LoraSettings.from_dict(values["lora"])
-        if "reward" in values:
-            values["reward"] = RewardConfig.from_dict(plain(values["reward"]))
-        values["extra"] = dict(values.get("extra") or {})
-        return cls(**values)
+        return settings_from_dict(cls, values, "train (grpo)")
 
     def grpo_config(self, output_dir: Path | str) -> Any:
         """The ``trl.GRPOConfig`` of these settings (builds nothing else; vLLM is not started)."""

@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,11 @@ from leser_bench.rules import RuleChecker
 from leser_bench.training.common import (
     LoraSettings,
     TrainResult,
-    check_keys,
     freeze_lower_layers,
     load_policy,
     num_layers,
-    plain,
     save_final,
+    settings_from_dict,
     torch_threads,
 )
 from leser_bench.training.checkpoints import train_from
@@ -92,14 +91,7 @@ class SFTSettings:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> SFTSettings:
-        values = plain(values)
-        check_keys(values, {f.name for f in fields(cls)}, "train (sft)")
-        if "lora" in values:
-            values["lora"] = LoraSettings.from_dict(values["lora"])
-        if "reward" in values:
-            values["reward"] = RewardConfig.from_dict(plain(values["reward"]))
-        values["extra"] = dict(values.get("extra") or {})
-        return cls(**values)
+        return settings_from_dict(cls, values, "train (sft)")
 
     def sft_config(self, output_dir: Path | str) -> Any:
         from trl import SFTConfig  # noqa: PLC0415
