@@ -7,7 +7,6 @@ uses the string of each grade as its label (e.g. ``{"0": 0.0, "1": 1.0}``).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from leser_bench.data.files_catalogue import read_catalogue
 from leser_bench.data.records import DataError, Dataset, GainMapping, Qrels, Query, Split, check_qrels
-from leser_bench.data.textio import first_char, plain_text, read_lines, tag_value, tagged_blocks
+from leser_bench.data.textio import first_char, jsonl_objects, plain_text, read_lines, tag_value, tagged_blocks
 
 log = logging.getLogger(__name__)
 
@@ -161,19 +160,7 @@ def _tsv_queries(path: Path, config: FilesConfig):  # noqa: ANN202, ARG001
 
 def _jsonl_queries(path: Path, config: FilesConfig):  # noqa: ANN202
     id_key, text_key = config.query_id_field, config.query_text_field
-    for number, line in read_lines(path):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
-        missing = [k for k in (id_key, text_key) if k not in row]
-        if missing:
-            raise DataError(f"{where}: missing fields {missing} (it has {sorted(row)})")
+    for where, row in jsonl_objects(path, (id_key, text_key)):
         qid, text = row[id_key], row[text_key]
         if isinstance(qid, bool) or not isinstance(qid, str | int):
             raise DataError(f"{where}: field {id_key!r} must be a string or an integer, not {qid!r}")

@@ -7,14 +7,13 @@ column) and reports errors with the file and the line (or row) at fault.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from leser_bench.data.parquetio import read_parquet
 from leser_bench.data.records import DataError, Product
-from leser_bench.data.textio import first_char, plain_text, read_lines, tagged_blocks
+from leser_bench.data.textio import first_char, jsonl_objects, plain_text, read_lines, tagged_blocks
 
 #: Product fields a catalogue column may fill.
 PRODUCT_FIELDS = ("title", "description", "bullets", "brand", "color", "product_type")
@@ -89,19 +88,7 @@ def _text(value: object, where: str, name: str) -> str:
 
 
 def _jsonl_records(path: Path, id_field: str, fields: Mapping[str, str]) -> Iterator[RawRecord]:
-    for number, line in read_lines(path):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
-        missing = [c for c in (id_field, *fields.values()) if c not in row]
-        if missing:
-            raise DataError(f"{where}: missing fields {missing} (it has {sorted(row)})")
+    for where, row in jsonl_objects(path, (id_field, *fields.values())):
         yield where, row[id_field], {name: row[column] for name, column in fields.items()}
 
 

@@ -7,9 +7,10 @@ files (``<DOC>…</DOC>``, ``<top>…</top>``) are split into blocks that rememb
 from __future__ import annotations
 
 import bisect
+import json
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,25 @@ def read_lines(path: Path) -> list[tuple[int, str]]:
                 line = line.removeprefix("\ufeff")
             out.append((number, line.rstrip("\r\n")))
     return out
+
+
+def jsonl_objects(path: Path, required: Sequence[str]) -> Iterator[tuple[str, dict]]:
+    """(``file:line``, object) for each non-blank line of a JSONL file; a line that is not a JSON
+    object holding every ``required`` field is a DataError naming the file and line."""
+    for number, line in read_lines(path):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
+        missing = [c for c in required if c not in row]
+        if missing:
+            raise DataError(f"{where}: missing fields {missing} (it has {sorted(row)})")
+        yield where, row
 
 
 def first_char(path: Path) -> str:
