@@ -9,19 +9,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from leser_bench.methods import ConfigError, MethodContext
+from leser_bench.methods import MethodContext
 
 
 def check_sft(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG001
     """The SFT settings (conf/train/sft.yaml under ``train``) parse and are possible."""
+    from leser_bench.training.policy import parsed_settings  # noqa: PLC0415
     from leser_bench.training.sft import SFTSettings  # noqa: PLC0415
 
-    if method_cfg.get("checkpoint"):
-        return
-    try:
-        SFTSettings.from_dict(method_cfg.get("train")).reward.check_measure()
-    except ValueError as exc:
-        raise ConfigError(f"methods.{method_cfg.get('name')}.train: {exc}") from None
+    if not method_cfg.get("checkpoint"):
+        parsed_settings(SFTSettings, method_cfg.get("train"), f"methods.{method_cfg.get('name')}.train")
 
 
 def build_sft(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
@@ -34,6 +31,7 @@ def train_sft_method(method_cfg: Mapping[str, Any], context: MethodContext) -> P
     """Train the SFT baseline and register it (LESER's warm start finds it); returns the model directory."""
     from leser_bench.training.policy import (  # noqa: PLC0415
         output_dir,
+        parsed_settings,
         threads_default,
         trained_or_resumed,
         training_key,
@@ -42,10 +40,8 @@ def train_sft_method(method_cfg: Mapping[str, Any], context: MethodContext) -> P
     from leser_bench.training.sft import SFTSettings, train_sft  # noqa: PLC0415
 
     setup = training_setup(method_cfg, context)
-    try:
-        settings = SFTSettings.from_dict(threads_default(method_cfg.get("train"), setup.model))
-    except ValueError as exc:
-        raise ConfigError(f"methods.{method_cfg.get('name')}.train: {exc}") from None
+    settings = parsed_settings(SFTSettings, threads_default(method_cfg.get("train"), setup.model),
+                               f"methods.{method_cfg.get('name')}.train")
     if settings.max_queries:
         setup.max_queries = settings.max_queries
     out = output_dir(method_cfg, context)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from leser_bench.methods import ConfigError, MethodContext
+from leser_bench.methods import MethodContext
 
 log = logging.getLogger(__name__)
 
@@ -25,21 +25,15 @@ def check_leser(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG0
     """The GRPO settings (``train``) and, for an SFT warm start, the SFT settings (``sft``) parse and
     are possible (e.g. num_generations divides the batch), before any data is loaded."""
     from leser_bench.training.grpo import GRPOSettings  # noqa: PLC0415
+    from leser_bench.training.policy import parsed_settings  # noqa: PLC0415
     from leser_bench.training.sft import SFTSettings  # noqa: PLC0415
 
     if method_cfg.get("checkpoint"):
         return
     name = method_cfg.get("name")
-    try:
-        settings = GRPOSettings.from_dict(method_cfg.get("train"))
-        settings.reward.check_measure()
-    except ValueError as exc:
-        raise ConfigError(f"methods.{name}.train: {exc}") from None
+    settings = parsed_settings(GRPOSettings, method_cfg.get("train"), f"methods.{name}.train")
     if settings.init_from == "sft":
-        try:
-            SFTSettings.from_dict(method_cfg.get("sft")).reward.check_measure()
-        except ValueError as exc:
-            raise ConfigError(f"methods.{name}.sft: {exc}") from None
+        parsed_settings(SFTSettings, method_cfg.get("sft"), f"methods.{name}.sft")
 
 
 def build_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
@@ -54,6 +48,7 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
     from leser_bench.cache import content_hash  # noqa: PLC0415
     from leser_bench.training.policy import (  # noqa: PLC0415
         output_dir,
+        parsed_settings,
         threads_default,
         trained_or_resumed,
         training_key,
@@ -62,17 +57,14 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
     from leser_bench.training.sft import SFTSettings, train_sft  # noqa: PLC0415
 
     setup = training_setup(method_cfg, context)
-    try:
-        settings = GRPOSettings.from_dict(threads_default(method_cfg.get("train"), setup.model))
-    except ValueError as exc:
-        raise ConfigError(f"methods.{method_cfg.get('name')}.train: {exc}") from None
+    name = method_cfg.get("name")
+    settings = parsed_settings(GRPOSettings, threads_default(method_cfg.get("train"), setup.model),
+                               f"methods.{name}.train")
     out = output_dir(method_cfg, context)
     init, sft_key = None, None
     if settings.init_from == "sft":
-        try:
-            sft_settings = SFTSettings.from_dict(threads_default(method_cfg.get("sft"), setup.model))
-        except ValueError as exc:
-            raise ConfigError(f"methods.{method_cfg.get('name')}.sft: {exc}") from None
+        sft_settings = parsed_settings(SFTSettings, threads_default(method_cfg.get("sft"), setup.model),
+                                       f"methods.{name}.sft")
         sft_setup = training_setup(method_cfg, context)
         if sft_settings.max_queries:
             sft_setup.max_queries = sft_settings.max_queries

@@ -139,3 +139,10 @@ def test_sft_then_leser_reuses_the_sft_model_and_checkpoints_load(world, retriev
         build_leser({**method, "checkpoint": None}, MethodContext(
             dataset=world, retriever=retriever, cache_dir=tmp_path, seed=3,
             config={"model": model, "evaluation": {"split": "train"}}))
+
+    # an SFT warm start nobody trained before is trained first, under LESER's own directory
+    fresh = tmp_path / "leser-fresh"
+    build_leser({**method, "output_dir": str(fresh), "sft": {**TINY_SFT, "learning_rate": 1e-3}}, context)
+    assert (fresh / "sft" / "final" / "config.json").is_file()  # SFT first ...
+    meta = json.loads((fresh / "meta.json").read_text())
+    assert meta["base_model"] == str((fresh / "sft" / "final").resolve())  # ... then GRPO from its weights

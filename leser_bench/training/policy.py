@@ -58,6 +58,14 @@ def resolve_checkpoint(path: str | Path) -> Path:
     raise ConfigError(f"checkpoint {str(path)!r} holds no model (expected config.json in it or in its final/)")
 
 
+def parsed_settings(settings_class: Any, values: Mapping[str, Any] | None, key: str) -> Any:
+    """``settings_class.from_dict(values)``; an impossible value is a ConfigError naming ``key``."""
+    try:
+        return settings_class.from_dict(values)
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
 def base_model_config(method_cfg: Mapping[str, Any], context: MethodContext) -> ModelConfig:
     values = method_cfg.get("model") or context.config.get("model")
     if not values:
@@ -177,9 +185,9 @@ _RECORDS = ("curves.csv", "curves.png", "meta.json", "targets.jsonl")
 
 def trained_or_resumed(cache_dir: Path, key: str, out_dir: Path, train: Callable[[Path | None], Path],
                        copy_records: bool = True) -> Path:
-    """The final model of training ``key``: an identical finished training's (with ``copy_records``, its
-    curves and meta copied into ``out_dir``), else ``train(resume_from)``, resuming from the newest intact checkpoint that any
-    interrupted identical training left (their checkpoint directories are listed in the cache)."""
+    """The final model of training ``key``: an identical finished training's (with ``copy_records``,
+    its curves and meta copied into ``out_dir``), else ``train(resume_from)``, resuming from the newest
+    intact checkpoint any interrupted identical training left (their checkpoint dirs are listed in the cache)."""
     found = find_trained(cache_dir, key)
     if found is not None:
         log.info("reusing the identical finished training at %s", found.parent)

@@ -68,6 +68,12 @@ class RewardConfig:
             raise ValueError(f"reward.depth ({self.depth}) must be >= reward.coverage_k ({self.coverage_k}) >= 1")
         if self.violation_cap < 1 or self.cache_size < 1:
             raise ValueError("reward.violation_cap and reward.cache_size must be >= 1")
+        try:
+            cutoff = parse(self.measure).params.get("cutoff")
+        except MeasureError as exc:
+            raise ValueError(f"reward.measure: {exc}") from None
+        if cutoff is not None and cutoff > self.depth:
+            raise ValueError(f"reward.measure={self.measure!r}: cutoff {cutoff} exceeds reward.depth={self.depth}")
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> RewardConfig:
@@ -79,15 +85,6 @@ class RewardConfig:
         if "weights" in values:
             values["weights"] = {**DEFAULT_WEIGHTS, **dict(values["weights"] or {})}
         return cls(**values)
-
-    def check_measure(self) -> None:
-        """The measure name is one ir-measures knows, with a cutoff within ``depth``."""
-        try:
-            cutoff = parse(self.measure).params.get("cutoff")
-        except MeasureError as exc:
-            raise ValueError(f"reward.measure: {exc}") from None
-        if cutoff is not None and cutoff > self.depth:
-            raise ValueError(f"reward.measure={self.measure!r}: cutoff {cutoff} exceeds reward.depth={self.depth}")
 
     def active(self) -> list[str]:
         return [c for c in COMPONENTS if float(self.weights.get(c, 0.0)) != 0.0]
