@@ -1,5 +1,5 @@
 """The SFT baseline: the base model fine-tuned (TRL SFTTrainer) on search-feedback rejection-sampled
-expansions (or Exact product titles) of the train split, evaluated like the context-aware prompted
+expansions (or Exact product titles, or the best-rewarded shown titles) of the train split, evaluated like the context-aware prompted
 model. ``method.checkpoint=<dir>`` loads a trained model instead of training. The trained model is
 registered under a content hash of its training, so LESER's SFT warm start reuses it."""
 

@@ -15,7 +15,9 @@ from leser_bench.methods import ConfigError, MethodContext
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
 from leser_bench.rules import RulesConfig
 from leser_bench.training.data import TrainingSetup, prompt_config
-from leser_bench.training.sft import SFTSettings, rejection_targets, title_targets, train_sft
+from leser_bench.data.records import Product
+from leser_bench.training.sft import SFTSettings, context_title_targets, rejection_targets, title_targets, train_sft
+from leser_bench.training.sft_targets import debranded_title
 from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir
 
 TINY_SFT = {"targets": "exact_titles", "max_queries": 6, "num_train_epochs": 1, "per_device_train_batch_size": 2,
@@ -81,6 +83,41 @@ def test_rejection_sampling_keeps_the_best_sample_by_the_search_reward(world, re
         kept = reward.score([r["query_id"]], [r["samples"][best]])[0].kept
         assert r["target"] == (json.dumps(list(kept)) if kept else None)
     assert rejection_targets(setup, settings)[0]["samples"] == records[0]["samples"]  # seeded (and cached)
+
+
+def test_debranded_title_drops_the_products_own_brand_unless_the_query_names_it() -> None:
+    product = Product(id="p1", title="Blue Peak Trail Runner, Size 9", brand="Blue Peak")
+    assert debranded_title(product, "trail shoes") == "Trail Runner, Size 9"
+    assert debranded_title(product, "blue peak shoes") == "Blue Peak Trail Runner, Size 9"
+    assert debranded_title(Product(id="p2", title="Kettle, Acme Steel", brand="Acme"), "kettle") == "Kettle, Steel"
+    assert debranded_title(Product(id="p3", title="Acmeco Kettle", brand="Acme"), "kettle") == "Acmeco Kettle"
+    assert debranded_title(Product(id="p4", title="Kettle", brand=""), "tea") == "Kettle"
+
+
+def test_context_title_targets_pick_the_best_rewarded_shown_titles(world, retriever: Retriever, tiny_model: Path,
+                                                                   tmp_path: Path) -> None:
+    setup = make_setup(world, retriever, tiny_model, tmp_path)
+    settings = SFTSettings.from_dict({"targets": "context_titles", "max_new_tokens": 24, "max_queries": 6})
+    records = context_title_targets(setup, settings)
+    reward = setup.reward(settings.reward)
+    shown = setup.context()
+    assert [r["query_id"] for r in records] == [q.id for q in world.split("train").queries[:6]]
+    assert sum(bool(r["target"]) for r in records) >= 3
+    for r in records:
+        titles = {debranded_title(p, r["query"]) for p in shown[r["query_id"]]}
+        options = [json.loads(o) for o in r["samples"]]
+        assert options and all(1 <= len(o) <= PROMPT["n_expansions"] and set(o) <= titles for o in options)
+        completions = [o[len(setup.answer_prefix):] for o in r["samples"]]
+        assert [reward.total(r["query_id"], c) for c in completions] == pytest.approx(r["rewards"])
+        if r["target"] is None:
+            assert max(r["rewards"]) <= settings.min_reward or not any(
+                list(reward.score([r["query_id"]], [c])[0].kept) == o for c, o in zip(completions, options))
+            continue
+        target = json.loads(r["target"])
+        assert r["target_reward"] == pytest.approx(max(r["rewards"])) and r["target_reward"] > settings.min_reward
+        continuation = r["target"][len(setup.answer_prefix):]
+        assert list(reward.score([r["query_id"]], [continuation])[0].kept) == target  # nothing the rules drop
+        assert len(setup.tokenizer()(continuation, add_special_tokens=False)["input_ids"]) <= 24
 
 
 @pytest.mark.slow

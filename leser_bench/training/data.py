@@ -9,12 +9,12 @@ forbidden, so a held-out query reaching it raises.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from leser_bench.data.records import Dataset, Query, Split
+from leser_bench.data.records import Dataset, Product, Split
 from leser_bench.evaluation.measures import resolve
 from leser_bench.llm.config import ModelConfig
 from leser_bench.prompting import PromptConfig, build_messages, search_context
@@ -44,13 +44,6 @@ def model_source(model: ModelConfig) -> str:
     return str(convert_gguf(find_gguf(model.gguf_package or "", model.gguf_file), model.resolved_cache_dir))
 
 
-def policy_prompts(queries: Sequence[Query], retriever: Any, dataset: Dataset, prompt: PromptConfig,
-                   rules: RulesConfig) -> dict[str, list[dict[str, str]]]:
-    """query id -> chat messages (one Retriever search for all queries' context)."""
-    context = search_context(retriever, queries, prompt.context_k, dataset.product_index())
-    return {q.id: build_messages(q, prompt, rules, context[q.id]) for q in queries}
-
-
 @dataclass
 class TrainingSetup:
     """The training split and everything derived from it; holds no judgment of any other split."""
@@ -69,6 +62,7 @@ class TrainingSetup:
     #: and SFT targets treat a completion as continuing it.
     answer_prefix: str = ""
     _prompts: dict[str, list[dict[str, str]]] = field(default_factory=dict, repr=False)
+    _context: dict[str, list[Product]] = field(default_factory=dict, repr=False)
     _tokenizer: Any = field(default=None, repr=False)
 
     @property
@@ -84,19 +78,36 @@ class TrainingSetup:
         """Query ids of every split but the training one (the reward refuses them)."""
         return {q.id for name, s in self.dataset.splits.items() if name != self.split_name for q in s.queries}
 
+    def context(self) -> dict[str, list[Product]]:
+        """query id -> the products the prompt shows (the Retriever's top ``prompt.context_k``)."""
+        if not self._context:
+            self._context = search_context(self.retriever, self.train.queries, self.prompt.context_k,
+                                           self.dataset.product_index())
+        return self._context
+
     def prompts(self) -> dict[str, list[dict[str, str]]]:
         if not self._prompts:
-            self._prompts = policy_prompts(self.train.queries, self.retriever, self.dataset, self.prompt, self.rules)
+            context = self.context()
+            self._prompts = {q.id: build_messages(q, self.prompt, self.rules, context[q.id])
+                             for q in self.train.queries}
         return self._prompts
 
-    def render(self, messages: list[dict[str, str]]) -> str:
-        """The chat-templated prompt text plus the answer prefix (as the transformers backend renders it)."""
+    def brands(self) -> list[str]:
+        """The catalogue's brand names (what the brand rule checks against)."""
+        return sorted({p.brand for p in self.dataset.products if len(p.brand.strip()) >= 2})
+
+    def tokenizer(self) -> Any:
+        """The base model's tokenizer (loaded once)."""
         if self._tokenizer is None:
             from transformers import AutoTokenizer  # noqa: PLC0415
 
             source = model_source(self.model)
             self._tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=Path(source).is_dir())
-        text = self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        return self._tokenizer
+
+    def render(self, messages: list[dict[str, str]]) -> str:
+        """The chat-templated prompt text plus the answer prefix (as the transformers backend renders it)."""
+        text = self.tokenizer().apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return str(text) + self.answer_prefix
 
     def rows(self) -> list[dict[str, Any]]:

@@ -1,14 +1,9 @@
 """The SFT baseline: TRL ``SFTTrainer`` on targets built from the training split.
 
-Targets (``targets`` in conf/train/sft.yaml):
-
-- ``rejection`` (default): search-feedback rejection sampling. The base model samples
-  ``n_samples`` completions per training query (same prompt as LESER); each is scored by the same
-  search reward as GRPO; the best one is kept when its weighted reward exceeds ``min_reward``
-  (0 = what falling back to the raw query earns), written in the canonical answer format
-  (a JSON list of the expansions the rules kept);
-- ``exact_titles``: up to ``titles_per_query`` product-type phrases from the titles of the query's
-  Exact-labelled training products (as the few-shot baseline builds its examples), rule-checked.
+Targets (``targets`` in conf/train/sft.yaml; built by :mod:`leser_bench.training.sft_targets`):
+``rejection`` (default: search-feedback rejection sampling from the base model), ``exact_titles``
+(product-type phrases of the query's Exact training products) and ``context_titles`` (the best
+combination, by the same search reward, of the shown results' titles without their brand).
 
 Output (as GRPO's): ``final/``, ``adapter/`` (LoRA), ``checkpoints/``, ``curves.csv``/``.png``,
 ``targets.jsonl`` (what was trained on) and ``meta.json``.
@@ -25,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from leser_bench.cache import atomic_write_text
-from leser_bench.llm import GenerationConfig, build_backend
-from leser_bench.rules import RuleChecker
 from leser_bench.training.common import (
     LoraSettings,
     TrainResult,
@@ -41,10 +34,13 @@ from leser_bench.training.checkpoints import train_from
 from leser_bench.training.curves import CurveRecorder
 from leser_bench.training.data import TrainingSetup, model_source
 from leser_bench.training.reward import RewardConfig
+from leser_bench.training.sft_targets import BUILDERS, context_title_targets, rejection_targets, title_targets
+
+__all__ = ["SFTSettings", "train_sft", "context_title_targets", "rejection_targets", "title_targets"]
 
 log = logging.getLogger(__name__)
 
-TARGETS = ("rejection", "exact_titles")
+TARGETS = tuple(BUILDERS)
 
 
 @dataclass(frozen=True)
@@ -111,54 +107,6 @@ class SFTSettings:
         return asdict(self)
 
 
-def rejection_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
-    """One record per training query: every sample's text and reward, and the kept target (or None)."""
-    reward = setup.reward(settings.reward)
-    rows = setup.rows()
-    backend = build_backend(setup.model)  # the generation cache makes a rerun free
-    config = GenerationConfig(max_new_tokens=settings.max_new_tokens, temperature=settings.sample_temperature,
-                              top_p=settings.sample_top_p, do_sample=True, num_return_sequences=settings.n_samples,
-                              seed=settings.seed, batch_size=settings.sample_batch_size)
-    generations = backend.generate([row["prompt"] for row in rows], config)
-    ids = [row["query_id"] for row in rows for _ in range(settings.n_samples)]
-    completions = [g.text for gens in generations for g in gens]
-    scored = reward.score(ids, completions)  # the reward puts the answer prefix back in front
-    texts = [setup.answer_prefix + c for c in completions]
-    records = []
-    for i, row in enumerate(rows):
-        block = scored[i * settings.n_samples : (i + 1) * settings.n_samples]
-        totals = [s.total(settings.reward.weights) for s in block]
-        best = max(range(len(block)), key=lambda j: (totals[j], -j))  # ties: the first sample
-        keep = totals[best] > settings.min_reward and bool(block[best].kept)
-        records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
-                        "samples": texts[i * settings.n_samples : (i + 1) * settings.n_samples],
-                        "rewards": totals, "target": json.dumps(list(block[best].kept)) if keep else None,
-                        "target_reward": totals[best] if keep else None})
-    return records
-
-
-def title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
-    """Product-type phrases from the titles of each query's Exact-labelled training products (the
-    few-shot baseline's :func:`baselines.few_shot.title_targets`: brands, colours and the query's
-    own words removed), checked by the rules."""
-    from baselines.few_shot import title_targets as phrases  # noqa: PLC0415
-
-    products = setup.dataset.product_index()
-    split = setup.train
-    queries = {q.id: q for q in split.queries}
-    checker = RuleChecker(setup.rules)
-    brands = sorted({p.brand for p in setup.dataset.products if len(p.brand.strip()) >= 2})
-    records = []
-    for row in setup.rows():
-        judged = split.qrels[row["query_id"]]
-        exact = [products[pid] for pid in sorted(judged) if judged[pid] >= setup.relevant_grade and pid in products]
-        candidates = phrases(queries[row["query_id"]], exact, settings.titles_per_query) if exact else []
-        kept = checker.check(row["query"], candidates, brands).kept if candidates else []
-        records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
-                        "target": json.dumps(kept) if kept else None})
-    return records
-
-
 def sft_row(prompt: Any, target: str, answer_prefix: str) -> dict[str, Any]:
     """A prompt-completion row: chat messages, or (with an answer prefix) the rendered prompt text and
     the target's continuation after the prefix (SFTTrainer appends the EOS token)."""
@@ -180,7 +128,7 @@ def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path, resume
         setup.max_queries = settings.max_queries
     started = time.perf_counter()
     with torch_threads(settings.torch_threads):
-        records = (rejection_targets if settings.targets == "rejection" else title_targets)(setup, settings)
+        records = BUILDERS[settings.targets](setup, settings)
     target_seconds = time.perf_counter() - started
     kept = [r for r in records if r["target"]]
     atomic_write_text(out_dir / "targets.jsonl",
@@ -209,7 +157,7 @@ def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path, resume
             recorder.save(out_dir, title=f"SFT baseline ({settings.targets}, {len(rows)} targets)")
     extra = {"targets": len(rows), "queries": len(records), "target_seconds": target_seconds,
              "train_seconds": train_seconds}
-    if settings.targets == "rejection":
+    if settings.targets != "exact_titles":
         extra["mean_target_reward"] = sum(r["target_reward"] for r in kept) / len(kept)
     meta = {"kind": "sft", "base_model": source, "seconds": target_seconds + train_seconds,
             "steps": int(trainer.state.global_step), "summary": recorder.summary(), **extra,

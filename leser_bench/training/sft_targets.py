@@ -1,0 +1,143 @@
+"""SFT targets, one record per training query (``targets`` in conf/train/sft.yaml).
+
+- ``rejection``: search-feedback rejection sampling from the base model;
+- ``exact_titles``: product-type phrases from the titles of the query's Exact training products;
+- ``context_titles``: search-feedback selection over the results the prompt shows: the candidates
+  are the shown products' titles without their brand (kept when the query names it), the target is
+  the combination that earns the best search reward. It teaches what a policy reading the engine's
+  results can do for an unseen query (pick and rewrite shown titles), where ``exact_titles`` asks it
+  to recall catalogue vocabulary it cannot see.
+
+Every record has ``query_id``, ``query``, ``prompt`` and ``target`` (a JSON list, or None when the
+query gives no usable target); the search-feedback builders add what they chose from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+from leser_bench.llm import GenerationConfig, build_backend
+from leser_bench.rules import RuleChecker, tokens
+from leser_bench.training.data import TrainingSetup
+
+if TYPE_CHECKING:
+    from leser_bench.data.records import Product
+    from leser_bench.training.sft import SFTSettings
+
+
+def rejection_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
+    """The base model samples ``n_samples`` completions per query; the best by the search reward is kept
+    when its weighted reward exceeds ``min_reward`` (0 = what falling back to the raw query earns)."""
+    reward = setup.reward(settings.reward)
+    rows = setup.rows()
+    backend = build_backend(setup.model)  # the generation cache makes a rerun free
+    config = GenerationConfig(max_new_tokens=settings.max_new_tokens, temperature=settings.sample_temperature,
+                              top_p=settings.sample_top_p, do_sample=True, num_return_sequences=settings.n_samples,
+                              seed=settings.seed, batch_size=settings.sample_batch_size)
+    generations = backend.generate([row["prompt"] for row in rows], config)
+    ids = [row["query_id"] for row in rows for _ in range(settings.n_samples)]
+    completions = [g.text for gens in generations for g in gens]
+    scored = reward.score(ids, completions)  # the reward puts the answer prefix back in front
+    texts = [setup.answer_prefix + c for c in completions]
+    records = []
+    for i, row in enumerate(rows):
+        block = scored[i * settings.n_samples : (i + 1) * settings.n_samples]
+        totals = [s.total(settings.reward.weights) for s in block]
+        best = max(range(len(block)), key=lambda j: (totals[j], -j))  # ties: the first sample
+        keep = totals[best] > settings.min_reward and bool(block[best].kept)
+        records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
+                        "samples": texts[i * settings.n_samples : (i + 1) * settings.n_samples],
+                        "rewards": totals, "target": json.dumps(list(block[best].kept)) if keep else None,
+                        "target_reward": totals[best] if keep else None})
+    return records
+
+
+def title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
+    """Product-type phrases from the titles of each query's Exact-labelled training products (the
+    few-shot baseline's :func:`baselines.few_shot.title_targets`: brands, colours and the query's
+    own words removed), checked by the rules."""
+    from baselines.few_shot import title_targets as phrases  # noqa: PLC0415
+
+    products = setup.dataset.product_index()
+    split = setup.train
+    queries = {q.id: q for q in split.queries}
+    checker = RuleChecker(setup.rules)
+    brands = setup.brands()
+    records = []
+    for row in setup.rows():
+        judged = split.qrels[row["query_id"]]
+        exact = [products[pid] for pid in sorted(judged) if judged[pid] >= setup.relevant_grade and pid in products]
+        candidates = phrases(queries[row["query_id"]], exact, settings.titles_per_query) if exact else []
+        kept = checker.check(row["query"], candidates, brands).kept if candidates else []
+        records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
+                        "target": json.dumps(kept) if kept else None})
+    return records
+
+
+def debranded_title(product: Product, query: str) -> str:
+    """The product's title without its own brand's words (kept when the query names the brand)."""
+    brand = tokens(product.brand)
+    if not brand or _contains(tokens(query), brand):
+        return product.title.strip()
+    pattern = r"(?<!\w)" + r"\W+".join(re.escape(w) for w in brand) + r"(?!\w)"
+    text = re.sub(pattern, " ", product.title, flags=re.IGNORECASE)
+    return re.sub(r"\s+", " ", text).strip(" ,;:-")
+
+
+def _contains(words: list[str], phrase: list[str]) -> bool:
+    return any(words[i : i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))
+
+
+def context_title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
+    """For each query, every ordered combination of 1..``prompt.n_expansions`` rule-abiding debranded
+    titles of the products shown in its prompt is scored by the search reward (one batched search for
+    all queries); the best one is the target when its weighted reward exceeds ``min_reward``.
+    Combinations whose answer would not fit in ``max_new_tokens`` tokens are not considered."""
+    reward = setup.reward(settings.reward)
+    checker = RuleChecker(setup.rules)
+    brands = setup.brands()
+    tokenizer = setup.tokenizer()
+    shown = setup.context()
+    rows = setup.rows()
+    per_query: list[list[list[str]]] = []
+    ids: list[str] = []
+    completions: list[str] = []
+    for row in rows:
+        titles = list(dict.fromkeys(debranded_title(p, row["query"]) for p in shown[row["query_id"]]))
+        usable = [t for t in titles if t and checker.check(row["query"], [t], brands).kept == [t]]
+        options = []
+        for size in range(1, setup.prompt.n_expansions + 1):
+            for combo in combinations(usable, size):
+                continuation = _completion(list(combo), setup.answer_prefix)
+                if len(tokenizer(continuation, add_special_tokens=False)["input_ids"]) <= settings.max_new_tokens:
+                    options.append(list(combo))
+        per_query.append(options)
+        ids += [row["query_id"]] * len(options)
+        completions += [_completion(opt, setup.answer_prefix) for opt in options]
+    scored = reward.score(ids, completions) if completions else []
+    records, at = [], 0
+    for row, options in zip(rows, per_query):
+        block = scored[at : at + len(options)]
+        at += len(options)
+        totals = [s.total(settings.reward.weights) for s in block]
+        # the rules may still drop one title of a combination as a near-duplicate of another: skip those
+        valid = [j for j, s in enumerate(block) if list(s.kept) == options[j]]
+        best = max(valid, key=lambda j: (totals[j], -j)) if valid else None  # ties: the first
+        keep = best is not None and totals[best] > settings.min_reward
+        records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
+                        "samples": [json.dumps(o) for o in options], "rewards": totals,
+                        "target": json.dumps(options[best]) if keep else None,
+                        "target_reward": totals[best] if keep else None})
+    return records
+
+
+def _completion(expansions: list[str], answer_prefix: str) -> str:
+    """What the model would write after the answer prefix to produce this JSON list."""
+    answer = json.dumps(expansions)
+    return answer[len(answer_prefix):] if answer_prefix and answer.startswith(answer_prefix) else answer
+
+
+BUILDERS = {"rejection": rejection_targets, "exact_titles": title_targets, "context_titles": context_title_targets}
