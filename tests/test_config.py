@@ -47,9 +47,10 @@ def test_every_method_composes_and_validates(method: str) -> None:
 
 
 @pytest.mark.parametrize("experiment", group_options("experiment"))
-def test_every_experiment_composes(experiment: str) -> None:
+def test_every_experiment_composes_and_validates(experiment: str) -> None:
     cfg = compose_config(f"+experiment={experiment}")
     assert cfg.experiment_name == experiment
+    validate(cfg)  # every method's settings (e.g. the leser experiment's SFT targets) parse
 
 
 def test_unknown_method_kind_is_refused() -> None:
