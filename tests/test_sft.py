@@ -17,7 +17,7 @@ from leser_bench.rules import RulesConfig
 from leser_bench.training.data import TrainingSetup, prompt_config
 from leser_bench.data.records import Product
 from leser_bench.training.sft import SFTSettings, context_title_targets, rejection_targets, title_targets, train_sft
-from leser_bench.training.sft_targets import debranded_title
+from leser_bench.training.sft_targets import answer_text, debranded_title
 from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir
 
 TINY_SFT = {"targets": "exact_titles", "max_queries": 6, "num_train_epochs": 1, "per_device_train_batch_size": 2,
@@ -92,6 +92,10 @@ def test_debranded_title_drops_the_products_own_brand_unless_the_query_names_it(
     assert debranded_title(Product(id="p2", title="Kettle, Acme Steel", brand="Acme"), "kettle") == "Kettle, Steel"
     assert debranded_title(Product(id="p3", title="Acmeco Kettle", brand="Acme"), "kettle") == "Acmeco Kettle"
     assert debranded_title(Product(id="p4", title="Kettle", brand=""), "tea") == "Kettle"
+    assert debranded_title(Product(id="p5", title="Cafetera Élite de acero", brand="Élite"), "cafetera") == \
+        "Cafetera de acero"
+    assert answer_text(["Cafetera de acero inoxidable"]) == '["Cafetera de acero inoxidable"]'
+    assert answer_text(["café"]) == '["café"]'  # what the model learns to write: no \\u escapes
 
 
 def test_context_title_targets_pick_the_best_rewarded_shown_titles(world, retriever: Retriever, tiny_model: Path,

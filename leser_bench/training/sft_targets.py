@@ -128,15 +128,20 @@ def context_title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[d
         best = max(valid, key=lambda j: (totals[j], -j)) if valid else None  # ties: the first
         keep = best is not None and totals[best] > settings.min_reward
         records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
-                        "samples": [json.dumps(o) for o in options], "rewards": totals,
-                        "target": json.dumps(options[best]) if keep else None,
+                        "samples": [answer_text(o) for o in options], "rewards": totals,
+                        "target": answer_text(options[best]) if keep else None,
                         "target_reward": totals[best] if keep else None})
     return records
 
 
+def answer_text(expansions: list[str]) -> str:
+    """The JSON list as a model should write it: accented titles stay readable (no \\u escapes)."""
+    return json.dumps(expansions, ensure_ascii=False)
+
+
 def _completion(expansions: list[str], answer_prefix: str) -> str:
     """What the model would write after the answer prefix to produce this JSON list."""
-    answer = json.dumps(expansions)
+    answer = answer_text(expansions)
     return answer[len(answer_prefix):] if answer_prefix and answer.startswith(answer_prefix) else answer
 
 
