@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from leser_bench.llm import GenerationConfig, LLMBackend, ModelConfig, Prompt, build_backend
 from leser_bench.llm.types import Generation
 from leser_bench.methods import ConfigError, MethodContext
-from leser_bench.rules import PhraseIndex, RulesConfig
+from leser_bench.rules import PhraseIndex, RulesConfig, catalogue_brands
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.IGNORECASE | re.DOTALL)
 
@@ -88,7 +88,7 @@ def backend_for(model: ModelConfig, context: MethodContext) -> LLMBackend:
 
 
 def brand_index(context: MethodContext) -> PhraseIndex:
-    return PhraseIndex(p.brand for p in context.dataset.products if len(p.brand.strip()) >= 2)
+    return catalogue_brands(context.dataset.products)
 
 
 def generate_all(backend: LLMBackend, prompts: Sequence[Prompt], config: GenerationConfig, chunk_size: int,

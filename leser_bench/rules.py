@@ -135,6 +135,11 @@ class PhraseIndex:
         return found
 
 
+def catalogue_brands(products: Iterable[Any]) -> PhraseIndex:
+    """The brand rule's lookup for a catalogue: every product brand of at least two characters."""
+    return PhraseIndex(sorted({p.brand for p in products if len(p.brand.strip()) >= 2}))
+
+
 class RuleChecker:
     """Applies a :class:`RulesConfig`. Reuse one checker: brand indexes are memoised."""
 

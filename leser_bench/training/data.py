@@ -18,7 +18,7 @@ from leser_bench.data.records import Dataset, Product, Split
 from leser_bench.evaluation.measures import resolve
 from leser_bench.llm.config import ModelConfig
 from leser_bench.prompting import PromptConfig, build_messages, search_context
-from leser_bench.rules import RuleChecker, RulesConfig
+from leser_bench.rules import PhraseIndex, RuleChecker, RulesConfig, catalogue_brands
 from leser_bench.training.reward import RewardConfig, SearchReward
 
 
@@ -92,9 +92,9 @@ class TrainingSetup:
                              for q in self.train.queries}
         return self._prompts
 
-    def brands(self) -> list[str]:
-        """The catalogue's brand names (what the brand rule checks against)."""
-        return sorted({p.brand for p in self.dataset.products if len(p.brand.strip()) >= 2})
+    def brands(self) -> PhraseIndex:
+        """The catalogue's brands, as the brand rule looks them up."""
+        return catalogue_brands(self.dataset.products)
 
     def tokenizer(self) -> Any:
         """The base model's tokenizer (loaded once)."""

@@ -32,7 +32,7 @@ from leser_bench.evaluation.expansion_metrics import CoverageConfig, coverage
 from leser_bench.evaluation.measures import Measure
 from leser_bench.expansion import Expansion
 from leser_bench.parsing import parse_expansions
-from leser_bench.rules import PhraseIndex, RuleChecker
+from leser_bench.rules import RuleChecker, catalogue_brands
 
 COMPONENTS = ("relevance", "coverage", "compliance", "format")
 DEFAULT_WEIGHTS = {"relevance": 1.0, "coverage": 1.0, "compliance": 0.25, "format": 0.25}
@@ -151,7 +151,7 @@ class SearchReward:
         self.qrels = {qid: dict(docs) for qid, docs in qrels.items()}
         self.measure = measure
         self.checker = checker
-        self.brands = PhraseIndex(sorted({p.brand for p in products if len(p.brand.strip()) >= 2}))
+        self.brands = catalogue_brands(products)
         self.facets = {p.id: str(getattr(p, facet, "") or "") for p in products}
         self.coverage_config = CoverageConfig(k=config.coverage_k, relevant_grade=relevant_grade, facet=facet)
         self._check_cache: _LRU = _LRU(config.cache_size)

@@ -157,7 +157,7 @@ def train_sft(setup: TrainingSetup, settings: SFTSettings, out_dir: Path, resume
             recorder.save(out_dir, title=f"SFT baseline ({settings.targets}, {len(rows)} targets)")
     extra = {"targets": len(rows), "queries": len(records), "target_seconds": target_seconds,
              "train_seconds": train_seconds}
-    if settings.targets != "exact_titles":
+    if all(r.get("target_reward") is not None for r in kept):  # the search-feedback builders record it
         extra["mean_target_reward"] = sum(r["target_reward"] for r in kept) / len(kept)
     meta = {"kind": "sft", "base_model": source, "seconds": target_seconds + train_seconds,
             "steps": int(trainer.state.global_step), "summary": recorder.summary(), **extra,

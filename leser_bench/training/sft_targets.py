@@ -46,12 +46,13 @@ def rejection_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[
     for i, row in enumerate(rows):
         block = scored[i * settings.n_samples : (i + 1) * settings.n_samples]
         totals = [s.total(settings.reward.weights) for s in block]
-        best = max(range(len(block)), key=lambda j: (totals[j], -j))  # ties: the first sample
-        keep = totals[best] > settings.min_reward and bool(block[best].kept)
+        best = _best(totals, list(range(len(block))), settings.min_reward)
+        if best is not None and not block[best].kept:
+            best = None  # the best sample fell back to the raw query: nothing to imitate
         records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
                         "samples": texts[i * settings.n_samples : (i + 1) * settings.n_samples],
-                        "rewards": totals, "target": json.dumps(list(block[best].kept)) if keep else None,
-                        "target_reward": totals[best] if keep else None})
+                        "rewards": totals, "target": json.dumps(list(block[best].kept)) if best is not None else None,
+                        "target_reward": totals[best] if best is not None else None})
     return records
 
 
@@ -114,9 +115,9 @@ def context_title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[d
                 continuation = _completion(list(combo), setup.answer_prefix)
                 if len(tokenizer(continuation, add_special_tokens=False)["input_ids"]) <= settings.max_new_tokens:
                     options.append(list(combo))
+                    completions.append(continuation)
         per_query.append(options)
         ids += [row["query_id"]] * len(options)
-        completions += [_completion(opt, setup.answer_prefix) for opt in options]
     scored = reward.score(ids, completions) if completions else []
     records, at = [], 0
     for row, options in zip(rows, per_query):
@@ -124,14 +125,20 @@ def context_title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[d
         at += len(options)
         totals = [s.total(settings.reward.weights) for s in block]
         # the rules may still drop one title of a combination as a near-duplicate of another: skip those
-        valid = [j for j, s in enumerate(block) if list(s.kept) == options[j]]
-        best = max(valid, key=lambda j: (totals[j], -j)) if valid else None  # ties: the first
-        keep = best is not None and totals[best] > settings.min_reward
+        best = _best(totals, [j for j, s in enumerate(block) if list(s.kept) == options[j]], settings.min_reward)
         records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
                         "samples": [answer_text(o) for o in options], "rewards": totals,
-                        "target": answer_text(options[best]) if keep else None,
-                        "target_reward": totals[best] if keep else None})
+                        "target": answer_text(options[best]) if best is not None else None,
+                        "target_reward": totals[best] if best is not None else None})
     return records
+
+
+def _best(totals: list[float], allowed: list[int], min_reward: float) -> int | None:
+    """The allowed option with the highest reward (ties: the first), if that reward beats ``min_reward``."""
+    if not allowed:
+        return None
+    best = max(allowed, key=lambda j: (totals[j], -j))
+    return best if totals[best] > min_reward else None
 
 
 def answer_text(expansions: list[str]) -> str:
