@@ -21,7 +21,8 @@ from leser_bench.retrieval.retriever import Run
 SCHEMA = "artefacts-v1"
 #: config groups that never change a method's expansions.
 _IRRELEVANT = {"hydra", "report", "evaluation", "stats", "abtest", "experiment_name", "baseline", "methods",
-               "method", "cache_dir", "cache"}
+               "method", "cache_dir", "cache",
+               "suite", "budget"}  # the budget reaches methods through their own (resolved) settings
 
 
 def expansions_key(method_cfg: Mapping[str, Any], config: Mapping[str, Any], index_dir: Path,

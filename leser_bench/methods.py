@@ -42,6 +42,21 @@ CHECKERS: dict[str, str] = {
 }
 
 
+#: kinds that prompt an LLM once per evaluated query: on a CPU budget they see the budget's sample of the
+#: evaluated split (leser_bench.evaluation.query_sets); every other kind runs on the whole split.
+QUERY_LLM_KINDS = frozenset({"zero_shot", "few_shot", "query2doc", "context_aware", "sft", "leser"})
+
+
+def required_split(method_cfg: Mapping[str, Any]) -> str | None:
+    """The split a method must read besides the evaluated one (training or few-shot examples), or None."""
+    kind = method_cfg.get("kind")
+    if kind == "few_shot":
+        return str((method_cfg.get("few_shot") or {}).get("split", "train"))
+    if kind in ("sft", "leser") and not method_cfg.get("checkpoint"):
+        return "train"
+    return None
+
+
 class ConfigError(ValueError):
     """A config value is unknown or impossible; the message names the key and what is allowed."""
 

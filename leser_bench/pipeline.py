@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import resource
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,7 +31,17 @@ from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metric
 from leser_bench.evaluation.measures import Measure
 from leser_bench.evaluation.measures import parse as parse_measure
 from leser_bench.expansion import Expansion
-from leser_bench.methods import ConfigError, ConfigView, MethodContext, build_expander, check_method_settings
+from leser_bench.evaluation.query_sets import FILE as QUERY_SETS_FILE
+from leser_bench.evaluation.query_sets import QuerySets, query_sets, restrict
+from leser_bench.methods import (
+    QUERY_LLM_KINDS,
+    ConfigError,
+    ConfigView,
+    MethodContext,
+    build_expander,
+    check_method_settings,
+    required_split,
+)
 from leser_bench.report.build import write_reports
 from leser_bench.report.markdown import ReportData
 from leser_bench.stats import stats_config_from
@@ -95,10 +106,18 @@ def validate(cfg: DictConfig) -> None:
     for key, method_cfg in method_configs(cfg).items():
         check_method_settings(key, method_cfg, view)
     check_evaluation_config(cfg.evaluation)
+    check_budget(cfg.get("budget") or {})
     stats_config_from(cfg.get("stats"))
     abtest_config_from(cfg.get("abtest"))
     if cfg.baseline not in method_configs(cfg):
         raise ConfigError(f"baseline={cfg.baseline!r} is not among the methods run: {list(method_configs(cfg))}")
+
+
+def check_budget(budget: Mapping[str, Any]) -> None:
+    """The evaluation sample size is a positive integer or null (the whole split)."""
+    size = budget.get("llm_queries")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ConfigError(f"budget.llm_queries={size!r}; allowed: a number >= 1 or null (the whole split)")
 
 
 def check_evaluation_config(evaluation: DictConfig) -> None:
@@ -115,9 +134,19 @@ def check_evaluation_config(evaluation: DictConfig) -> None:
         raise ConfigError(f"evaluation.coverage.k must be > 0, got {coverage_k}")
 
 
+def peak_rss_mb() -> float:
+    """The high-water mark of resident memory of this process and its finished children, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024.0  # Linux reports KiB
+
+
 class StageTimer:
+    """Wall time per stage, and the peak resident memory reached by the end of each stage."""
+
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.peak_rss_mb: dict[str, float] = {}
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
@@ -127,7 +156,8 @@ class StageTimer:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
-            log.info("stage %s done in %.1f s", name, self.seconds[name])
+            self.peak_rss_mb[name] = round(peak_rss_mb(), 1)
+            log.info("stage %s done in %.1f s (peak RSS %.0f MB)", name, self.seconds[name], self.peak_rss_mb[name])
 
 
 def expansion_record(e: Expansion) -> dict[str, Any]:
@@ -150,6 +180,58 @@ def shown_expansion(e: Expansion) -> str:
     return ""
 
 
+#: paired tests, bootstrap CIs and the A/B simulation need at least this many evaluated queries.
+MIN_PAIRED_QUERIES = 2
+
+
+def too_few_for_tests(n: int) -> str:
+    return (f"No significance tests or A/B simulation: the main table has {n} judged quer{'y' if n == 1 else 'ies'}, "
+            f"and paired tests need at least {MIN_PAIRED_QUERIES}.")
+
+
+def runnable_methods(cfg: DictConfig, dataset: Dataset) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The configured methods whose inputs the data set has, and one note per method left out.
+
+    A method that trains, or draws few-shot examples, needs its split: when the data set lacks it
+    (ESCI's micro sample has no train queries), the method is left out with a warning naming the
+    split, before any index is built; the baseline can never be left out.
+    """
+    methods, skipped = {}, []
+    for name, method_cfg in method_configs(cfg).items():
+        needed = required_split(method_cfg)
+        available = dataset.splits.get(needed) if needed is not None else None
+        if needed is not None and (available is None or not available.queries):
+            state = "has no queries in" if available is not None else "is not a split of"
+            skipped.append(f"`{name}` not run: it needs split `{needed}` (training or few-shot examples), which "
+                           f"{state} data set {dataset.name!r}.")
+            continue
+        methods[name] = method_cfg
+    if skipped and str(cfg.baseline) not in methods:
+        raise ConfigError(f"baseline={cfg.baseline!r} cannot run: {skipped[0]}")
+    for note in skipped:
+        log.warning("%s", note.replace("`", ""))
+    return methods, skipped
+
+
+def evaluation_sets(cfg: DictConfig, split: Any, methods: Mapping[str, Mapping[str, Any]]) -> QuerySets:
+    """The main table's queries: the budget's sample when a query-side LLM method runs, else the split."""
+    budget = cfg.get("budget") or {}
+    size = budget.get("llm_queries")
+    if not any(m.get("kind") in QUERY_LLM_KINDS for m in methods.values()):
+        size = None
+    seed = budget.get("sample_seed")
+    return query_sets(split, None if size is None else int(size), int(cfg.seed if seed is None else seed))
+
+
+@dataclass
+class _Tables:
+    """Per-query frames of the main table (every method, the main queries) and the whole-split table."""
+
+    main: list[pd.DataFrame] = field(default_factory=list)
+    full: list[pd.DataFrame] = field(default_factory=list)
+    expansion: list[pd.DataFrame] = field(default_factory=list)
+
+
 def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     validate(cfg)
     timer = StageTimer()
@@ -158,6 +240,11 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     with timer("load dataset"):
         dataset = load_dataset(OmegaConf.to_container(cfg.dataset, resolve=True))
         split = dataset.split(cfg.evaluation.split)
+    methods, skipped = runnable_methods(cfg, dataset)
+    sets = evaluation_sets(cfg, split, methods)
+    if len(sets.main_ids) < MIN_PAIRED_QUERIES:
+        log.warning("%s", too_few_for_tests(len(sets.main_ids)))
+    main_split = restrict(split, sets.main_ids)
     ret_cfg, k = retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
     measures, notes = resolve_all(list(cfg.evaluation.measures), dataset.gains, context_grade(dataset, cfg), k)
     with timer("build index"):
@@ -165,44 +252,68 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     retriever = Retriever(index_dir, ret_cfg)
     context = MethodContext(dataset=dataset, retriever=retriever, cache_dir=cache_dir, seed=int(cfg.seed),
                             config=OmegaConf.to_container(cfg, resolve=True))
-    write_qrels(split.qrels, out_dir / "qrels.trec")
+    write_qrels(main_split.qrels, out_dir / "qrels.trec")
+    if sets.sampled:
+        write_qrels(split.qrels, out_dir / "qrels_full.trec")
     cov_cfg = CoverageConfig(k=min(int(cfg.evaluation.coverage.k), k), relevant_grade=context_grade(dataset, cfg),
                              facet=str(cfg.evaluation.coverage.facet))
     with timer("raw query run (coverage reference)"):
         raw_run = retriever.search([Expansion(query=q) for q in split.queries], k=cov_cfg.k)
     facets = {p.id: str(getattr(p, cov_cfg.facet, "") or "") for p in dataset.products}
-    frames, expansion_frames, examples = [], [], {}
-    evaluator = Evaluator(split.qrels, measures)  # the qrels are converted once for every method
-    for name, method_cfg in method_configs(cfg).items():
-        run, expansions, expander = _run_method(name, method_cfg, context, split, k, out_dir, timer)
+    tables, examples = _Tables(), {}
+    main_evaluator = Evaluator(main_split.qrels, measures)  # the qrels are converted once for every method
+    full_evaluator = Evaluator(split.qrels, measures) if sets.sampled else main_evaluator
+    full_methods: list[str] = []
+    main_ids = set(sets.main_ids)
+    for name, method_cfg in methods.items():
+        on_sample = sets.sampled and method_cfg.get("kind") in QUERY_LLM_KINDS
+        method_split = main_split if on_sample else split
+        run, expansions, expander = _run_method(name, method_cfg, context, method_split, k, out_dir, timer,
+                                                main_ids if sets.sampled and not on_sample else None)
         with timer(f"{name}: evaluate"):
-            frames.append(evaluator.evaluate(run, name))
-            expansion_frames += [coverage(run, raw_run, split.qrels, facets, cov_cfg, name),
-                                 rule_metrics(expansions, _rule_names(expansions), name),
-                                 cost_metrics(expansions, name)]
+            if on_sample or not sets.sampled:
+                tables.main.append(main_evaluator.evaluate(run, name))
+            else:
+                whole = full_evaluator.evaluate(run, name)
+                tables.full.append(whole)
+                tables.main.append(whole[whole["query_id"].isin(main_ids)].reset_index(drop=True))
+                full_methods.append(name)
+            main_expansions = [e for e in expansions if e.query_id in main_ids]
+            tables.expansion += [coverage(run, raw_run, main_split.qrels, facets, cov_cfg, name),
+                                 rule_metrics(main_expansions, _rule_names(main_expansions), name),
+                                 cost_metrics(main_expansions, name)]
         n_examples = int(cfg.report.examples_per_method)
         if hasattr(expander, "examples"):  # a document-side method shows what it added to products
             examples[name] = expander.examples(n_examples)
         else:
-            examples[name] = [(e.query.text, shown_expansion(e)) for e in expansions[:n_examples]]
-    per_query = pd.concat(frames, ignore_index=True)
+            examples[name] = [(e.query.text, shown_expansion(e)) for e in main_expansions[:n_examples]]
+    per_query = pd.concat(tables.main, ignore_index=True)
     leaderboard = aggregate(per_query, [m.name for m in measures])
-    expansion_per_query = pd.concat(expansion_frames, ignore_index=True)
+    expansion_per_query = pd.concat(tables.expansion, ignore_index=True)
     expansion_board = aggregate(expansion_per_query)
     atomic_write_text(out_dir / "per_query.csv", per_query.to_csv(index=False))
     atomic_write_text(out_dir / "per_query_expansion.csv", expansion_per_query.to_csv(index=False))
     atomic_write_text(out_dir / "metrics.csv", leaderboard.to_csv())
     atomic_write_text(out_dir / "expansion_metrics.csv", expansion_board.to_csv())
-    notes = _measure_notes(dataset, measures, len(split.qrels)) + notes
-    with timer("statistics and A/B simulation"):
-        # writes stats.csv and abtest.csv, which the reports render
-        analyze(out_dir, str(cfg.baseline), stats_config_from(cfg.get("stats")), abtest_config_from(cfg.get("abtest")))
+    if tables.full:
+        full_per_query = pd.concat(tables.full, ignore_index=True)
+        atomic_write_text(out_dir / "per_query_full.csv", full_per_query.to_csv(index=False))
+        atomic_write_text(out_dir / "metrics_full.csv", aggregate(full_per_query, [m.name for m in measures]).to_csv())
+    atomic_write_text(out_dir / QUERY_SETS_FILE, json.dumps(sets.to_json(list(methods), full_methods), indent=1) + "\n")
+    notes = _measure_notes(dataset, measures, len(main_split.qrels)) + notes + skipped
+    if len(sets.main_ids) >= MIN_PAIRED_QUERIES:
+        with timer("statistics and A/B simulation"):
+            # writes stats.csv and abtest.csv, which the reports render
+            analyze(out_dir, str(cfg.baseline), stats_config_from(cfg.get("stats")),
+                    abtest_config_from(cfg.get("abtest")))
+    else:
+        notes.append(too_few_for_tests(len(sets.main_ids)))
     report = ReportData(
         title=f"leser_bench — {cfg.experiment_name}", dataset_summary=dataset.summary(),
         dataset_description=dataset.description or dataset.name, generated=dataset.generated,
         retriever=ret_cfg.describe() + f"; depth k={k}.", leaderboard=leaderboard, measure_notes=notes,
         examples=examples, stage_seconds=timer.seconds, config_yaml=OmegaConf.to_yaml(cfg, resolve=True),
-        baseline=str(cfg.baseline), expansion_board=expansion_board,
+        baseline=str(cfg.baseline), expansion_board=expansion_board, stage_peak_rss_mb=timer.peak_rss_mb,
     )
     # report.md and report.html are built from the run directory (python -m leser_bench.report rebuilds them)
     write_reports(out_dir, report, dataset, context_grade(dataset, cfg), OmegaConf.to_container(cfg, resolve=True))
@@ -220,9 +331,12 @@ def _rule_names(expansions: list[Expansion]) -> list[str]:
 
 
 def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, split: Any,
-                k: int, out_dir: Path, timer: StageTimer) -> tuple[Run, list[Expansion], Any]:
+                k: int, out_dir: Path, timer: StageTimer,
+                main_ids: set[str] | None = None) -> tuple[Run, list[Expansion], Any]:
     """Expand, then search; each stage is reused from the cache when its inputs are unchanged.
-    Returns the run, the expansions and the expander (None when the expansions came from the cache)."""
+    Returns the run, the expansions and the expander (None when the expansions came from the cache).
+    With ``main_ids`` (a sampled main table) ``runs/<name>.trec`` holds the main queries and
+    ``runs_full/<name>.trec`` the whole split."""
     reuse = bool(context.config.get("cache", {}).get("reuse", True))
     stage_dir = context.cache_dir / "stages"
     exp_key = expansions_key(method_cfg, context.config, context.retriever.index_dir, split.queries)
@@ -245,7 +359,11 @@ def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, s
         with timer(f"{name}: retrieve"):
             run = retriever.search(expansions, k=k)
         save_run(run_path, run)
-    write_run(run, out_dir / "runs" / f"{name}.trec", tag=name)
+    if main_ids is None:
+        write_run(run, out_dir / "runs" / f"{name}.trec", tag=name)
+    else:
+        write_run({q: d for q, d in run.items() if q in main_ids}, out_dir / "runs" / f"{name}.trec", tag=name)
+        write_run(run, out_dir / "runs_full" / f"{name}.trec", tag=name)
     lines = [json.dumps(expansion_record(e), ensure_ascii=False) for e in expansions]
     atomic_write_text(out_dir / "expansions" / f"{name}.jsonl", "\n".join(lines) + "\n")
     return run, expansions, expander

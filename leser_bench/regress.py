@@ -116,8 +116,24 @@ def load_spec(path: Path) -> RegressionSpec:
     return RegressionSpec(path, raw["experiment"], list(overrides), default_tol, checks)
 
 
+#: checkable training values: measure name -> column of training/<method>/curves.csv, averaged over
+#: the logged steps. A broken reward or trainer moves them even when a few steps barely move the ranking.
+TRAINING_MEASURES = {"train:reward": "reward", "train:relevance": "rewards/relevance/mean",
+                     "train:compliance": "rewards/compliance/mean"}
+
+
+def training_values(run_dir: Path) -> pd.DataFrame | None:
+    """methods x training measures from every ``training/<method>/curves.csv`` of the run."""
+    rows = {}
+    for path in sorted((run_dir / "training").glob("*/curves.csv")):
+        curves = pd.read_csv(path)
+        rows[path.parent.name] = {m: float(curves[c].mean()) for m, c in TRAINING_MEASURES.items()
+                                  if c in curves.columns}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("method") if rows else None
+
+
 def run_values(run_dir: Path) -> pd.DataFrame:
-    """methods x measures of a run: metrics.csv joined with expansion_metrics.csv when present."""
+    """methods x measures of a run: metrics.csv joined with expansion_metrics.csv and training values."""
     frames = []
     for name in ("metrics.csv", "expansion_metrics.csv"):
         path = run_dir / name
@@ -125,6 +141,9 @@ def run_values(run_dir: Path) -> pd.DataFrame:
             frames.append(pd.read_csv(path).astype({"method": str}).set_index("method"))
         elif name == "metrics.csv":
             raise RegressionSpecError(f"{path}: missing; is {run_dir} a finished run directory?")
+    training = training_values(run_dir)
+    if training is not None:
+        frames.append(training)
     return pd.concat(frames, axis=1)
 
 

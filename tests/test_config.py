@@ -25,18 +25,54 @@ def group_options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
-def test_default_composes_with_identity_and_rm3() -> None:
+ALL_TEN = ["identity", "rm3", "rocchio", "zero_shot", "few_shot", "query2doc", "context_aware", "doc2query",
+           "sft", "leser"]
+
+
+def test_default_composes_with_all_ten_methods() -> None:
     cfg = compose_config()
     assert cfg.dataset.source == "world"
-    assert list(method_configs(cfg)) == ["identity", "rm3"]
+    assert list(method_configs(cfg)) == ALL_TEN
+    assert cfg.budget.name == "cpu"
     validate(cfg)
 
 
-@pytest.mark.parametrize("group", ["dataset", "retriever", "evaluation", "report"])
+def test_amazon_esci_is_the_same_whole_comparison() -> None:
+    cfg = compose_config("+experiment=amazon_esci")
+    assert cfg.dataset.source == "esci" and list(method_configs(cfg)) == ALL_TEN
+    validate(cfg)
+
+
+@pytest.mark.parametrize("budget", group_options("budget"))
+def test_budgets_set_the_cost_knobs_of_the_whole_comparison(budget: str) -> None:
+    cfg = compose_config(f"budget={budget}")
+    methods = method_configs(cfg)
+    assert list(methods) == ALL_TEN
+    assert methods["doc2query"]["max_products"] == cfg.budget.doc2query_products
+    assert methods["sft"]["train"]["max_queries"] == cfg.budget.sft_queries
+    assert methods["leser"]["train"]["max_steps"] == cfg.budget.grpo_steps
+    assert methods["leser"]["sft"] == methods["sft"]["train"]  # LESER reuses the SFT baseline's training
+    if budget == "gpu":
+        assert cfg.model.backend == "vllm" and methods["leser"]["train"]["use_cpu"] is False
+    else:
+        assert cfg.model.backend == "transformers"
+    validate(cfg)
+
+
+def test_suites_choose_the_methods() -> None:
+    assert list(method_configs(compose_config("suite=prf"))) == ["identity", "rm3"]
+    assert list(method_configs(compose_config("suite=prf", "method=zero_shot"))) == ["identity", "rm3", "zero_shot"]
+    assert list(method_configs(compose_config("+experiment=regression")))[:2] == ["identity", "rm3"]
+
+
+@pytest.mark.parametrize("group", ["dataset", "retriever", "evaluation", "report", "suite", "budget"])
 def test_every_option_of_every_group_composes(group: str) -> None:
     for option in group_options(group):
         cfg = compose_config(f"{group}={option}")
-        assert cfg[group] is not None, f"{group}={option}"
+        if group == "suite":  # a global package: it sets `methods`
+            assert option == "none" or cfg.methods, f"{group}={option}"
+        else:
+            assert cfg[group] is not None, f"{group}={option}"
 
 
 @pytest.mark.parametrize("method", group_options("method"))
@@ -71,6 +107,8 @@ def test_unknown_method_kind_is_refused() -> None:
         ("evaluation.measures=[nDGC@10]", ConfigError, "evaluation.measures: unknown measure 'nDGC@10'.*known"),
         ("evaluation.measures=[R@0]", ConfigError, "evaluation.measures: 'R@0' has cutoff 0"),
         ("evaluation.coverage.k=-1", ConfigError, "evaluation.coverage.k must be > 0"),
+        ("budget.llm_queries=0", ConfigError, "budget.llm_queries=0; allowed: a number >= 1 or null"),
+        ("budget.llm_queries=many", ConfigError, "budget.llm_queries='many'; allowed: a number >= 1 or null"),
         ("methods.rm3.fb_terms=0", ConfigError, "methods.rm3.fb_terms=0 is impossible; allowed: a number >= 1"),
         ("methods.rm3.original_query_weight=1.5", ConfigError, "methods.rm3.original_query_weight=1.5.*in \\[0.0, 1.0\\]"),
         ("method=leser method.train.num_generations=3", ConfigError,

@@ -3,6 +3,8 @@ download path with the network mocked."""
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 import json
 import shutil
@@ -115,9 +117,15 @@ def test_custom_gains_and_bad_gains() -> None:
         load_esci(micro_config(gains={"E": 1.0, "S": 0.5}))
 
 
-def test_empty_split_is_an_error() -> None:
-    with pytest.raises(DataError, match=r"split 'train' is empty .*locale='us'"):
-        load_esci(EsciConfig(cache_dir=str(MICRO), download=False))
+def test_empty_split_is_kept_empty_and_refused_when_used(caplog: pytest.LogCaptureFixture) -> None:
+    # the micro sample has one test query and no train query: loading works (identity and RM3 need no
+    # train split), the reason is logged with the filters, and using the empty split is an error
+    with caplog.at_level("WARNING", logger="leser_bench.data.esci"):
+        ds = load_esci(EsciConfig(cache_dir=str(MICRO), download=False))
+    assert re.search(r"split 'train' is empty after filtering \(locale='us'", caplog.text)
+    assert len(ds.split("test").queries) == 1 and ds.splits["train"].queries == []
+    with pytest.raises(DataError, match=r"split 'train' is empty"):
+        ds.split("train")
 
 
 def test_filters_cap_and_validation(synthetic: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPO
 
-SMALL = ["dataset.n_products=1200", "dataset.n_train=400", "dataset.n_test=40", "experiment_name=resume",
+SMALL = ["suite=prf", "dataset.n_products=1200", "dataset.n_train=400", "dataset.n_test=40", "experiment_name=resume",
          "abtest.n_users=2000", "abtest.interleaving_impressions=1000", "stats.n_permutations=500",
          "stats.n_bootstrap=200", "retriever.k=200", "evaluation.measures=[nDCG@10,R@100,RR@10]"]
 

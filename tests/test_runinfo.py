@@ -40,8 +40,9 @@ def test_a_method_seed_set_explicitly_is_reported_as_set() -> None:
 def test_models_name_the_llm_that_methods_inherit() -> None:
     from leser_bench.report.runinfo import models
 
-    assert models(_config()) == {}  # identity and RM3 use no language model
-    found = models(_config("method=context_aware"))
+    assert models(_config("suite=prf")) == {}  # identity and RM3 use no language model
+    assert "smollm2" in models(_config())["model"].lower()  # the whole comparison's LLM methods inherit it
+    found = models(_config("suite=prf", "method=context_aware"))
     assert "SmolLM2" in found["model"] or "smollm2" in found["model"].lower()
-    own = models(_config("method=zero_shot", "+method.model={name: other-llm, path: /models/other}"))
+    own = models(_config("suite=prf", "method=zero_shot", "+method.model={name: other-llm, path: /models/other}"))
     assert own["method.model"].startswith("other-llm") and "model" not in own

@@ -106,10 +106,10 @@ def load_esci(config: EsciConfig) -> Dataset:
         rows = examples[examples["query_id"].isin(ids)]
         queries, qrels = _queries_and_qrels(rows, gains, examples_path)
         if not queries:
-            raise DataError(
-                f"{examples_path}: split {name!r} is empty after filtering (locale={config.locale!r}, "
-                f"version={config.version!r}, max_queries={config.max_queries})"
-            )
+            # kept as an empty split: methods that need it are left out before any work (with this
+            # reason), and evaluating it is an error (Dataset.split); identity or RM3 need no train split
+            log.warning("%s: split %r is empty after filtering (locale=%r, version=%r, max_queries=%s)",
+                        examples_path, name, config.locale, config.version, config.max_queries)
         splits[name] = Split(name=name, queries=queries, qrels=qrels)
     judged = {pid for s in splits.values() for docs in s.qrels.values() for pid in docs}
     products = _read_products(products_path, config, None if config.full_catalogue else judged)

@@ -47,6 +47,8 @@ def markdown_report(inputs: ReportInputs) -> str:
         config_yaml=info.config_yaml, baseline=info.baseline, expansion_board=inputs.expansion_board,
         extra_sections=sections, run_summary=tables.summary_rows(inputs),
         marks={k: v[0] for k, v in marks.items() if v[0]}, marks_note=tables.mark_note(inputs),
+        main_set_note=inputs.main_set_note(), full_board=inputs.full_board, full_set_note=inputs.full_set_note(),
+        stage_peak_rss_mb=info.stage_peak_rss_mb,
     )
     text = render(data)
     if info.generated is None:
@@ -83,6 +85,7 @@ def run_info_from(data: ReportData, dataset: Dataset, relevant_grade: int, confi
         dataset_description=data.dataset_description, dataset_summary=dict(data.dataset_summary),
         generated=bool(data.generated), retriever=data.retriever, baseline=data.baseline,
         measure_notes=list(data.measure_notes), stage_seconds=dict(data.stage_seconds),
+        stage_peak_rss_mb=dict(data.stage_peak_rss_mb),
         labels={str(grade): label for label, grade in dataset.gains.grades.items()},
         relevant_grade=int(relevant_grade), git_commit=commit, git_dirty=dirty, created=now_iso(),
         config_yaml=data.config_yaml,

@@ -76,6 +76,9 @@ def report_context(inputs: ReportInputs, explorer: ExplorerConfig | None = None)
     return {
         "info": inputs.info, "baseline": inputs.baseline, "summary": tables.summary_rows(inputs),
         "leaderboard": tables.leaderboard(inputs), "sections": tables.expansion_sections(inputs),
+        "main_set_note": inputs.main_set_note(), "full_set_note": inputs.full_set_note(),
+        "full_board": (tables.board_view(inputs.full_board) if inputs.full_board is not None
+                       and not inputs.full_board.empty else None),
         "significance": markdown_html(significance_markdown(inputs.stats)) if stats_table is not None else None,
         "abtest": markdown_html(abtest_markdown(ab)) if ab is not None else None,
         "plots": plots.all_plots(inputs), "wins": tables.wins_and_losses(inputs),

@@ -45,6 +45,19 @@ class ReportInputs:
     products: dict[str, dict[str, str]]
     training: pd.DataFrame | None
     training_path: Path | None
+    #: query_sets.json: which queries the main table covers and, when it is a sample, the whole split's table.
+    query_sets: dict[str, Any] | None = None
+    #: metrics_full.csv: the methods that ran on every query of the split, over all of it.
+    full_board: pd.DataFrame | None = None
+
+    def main_set_note(self) -> str:
+        main = (self.query_sets or {}).get("main") or {}
+        return f"Queries: {main['description']}." if main.get("description") else ""
+
+    def full_set_note(self) -> str:
+        full = (self.query_sets or {}).get("full") or {}
+        return (f"Queries: {full['description']}; only the methods that ran on every query of the split "
+                f"(the query-side LLM methods saw the sample of the table above)." if full else "")
 
     @property
     def methods(self) -> list[str]:
@@ -226,4 +239,18 @@ def load_inputs(run_dir: Path, training_csv: Path | None = None) -> ReportInputs
         stats=read_csv(run_dir / "stats.csv", required=False), abtest=read_csv(run_dir / "abtest.csv", required=False),
         expansions=expansions, runs=runs, qrels=qrels, products=read_products(run_dir / PRODUCTS_FILE),
         training=read_training(training_path), training_path=training_path,
+        query_sets=read_query_sets(run_dir / "query_sets.json"),
+        full_board=read_board(run_dir / "metrics_full.csv", required=False),
     )
+
+
+def read_query_sets(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None  # runs from before query sets were recorded
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ReportInputError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("main"), dict):
+        raise ReportInputError(f"{path}: expected an object with a 'main' query set")
+    return loaded

@@ -36,6 +36,11 @@ class ReportData:
     #: (method, measure) -> significance mark shown after the leaderboard value, and its legend.
     marks: dict[tuple[str, str], str] = field(default_factory=dict)
     marks_note: str = ""
+    #: which queries the main table covers (a sentence), and the whole-split table with its sentence.
+    main_set_note: str = ""
+    full_board: pd.DataFrame | None = None
+    full_set_note: str = ""
+    stage_peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
 
 def table(frame: pd.DataFrame, bold_best: bool = True, digits: int = 4,
@@ -85,18 +90,25 @@ def render(data: ReportData) -> str:
         parts += ["## Run", "", _summary_table(dict(data.run_summary)), ""]
     parts += ["## Retrieval", "", escape_cell(data.retriever), ""]
     parts += ["## Results", "", f"Mean over the evaluated queries; best per measure in bold; baseline: `{data.baseline}`.", ""]
+    if data.main_set_note:
+        parts += [escape_cell(data.main_set_note), ""]
     parts += [table(data.leaderboard, marks=data.marks), ""]
     if data.marks_note:
         parts += [data.marks_note, ""]
     parts += [f"- {escape_cell(note)}" for note in data.measure_notes]
     parts.append("")
+    if data.full_board is not None and not data.full_board.empty:
+        parts += ["## Results on the whole split", "", escape_cell(data.full_set_note), "",
+                  table(data.full_board), "", "No significance marks here: the tests above use the main table's queries.", ""]
     parts += _expansion_sections(data.expansion_board)
     for section in data.extra_sections:
         parts += [section, ""]
     if any(data.examples.values()):
         parts += ["## Example expansions", "", *_examples(data.examples)]
-    parts += ["## Time per stage", "", "| stage | seconds |", "|---|---:|"]
-    parts += [f"| {escape_cell(k)} | {v:.1f} |" for k, v in data.stage_seconds.items()]
+    rss = data.stage_peak_rss_mb
+    parts += ["## Time per stage", "", "| stage | seconds | peak RSS (MB) |", "|---|---:|---:|"]
+    parts += [f"| {escape_cell(k)} | {v:.1f} | {rss[k]:.0f} |" if k in rss else f"| {escape_cell(k)} | {v:.1f} | — |"
+              for k, v in data.stage_seconds.items()]
     parts += ["", "## Config", "", "```yaml", data.config_yaml.rstrip(), "```", ""]
     return "\n".join(parts)
 

@@ -37,6 +37,8 @@ class RunInfo:
     baseline: str
     measure_notes: list[str] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    #: the process's peak resident memory (MB) when each stage ended: where the run's peak was reached.
+    stage_peak_rss_mb: dict[str, float] = field(default_factory=dict)
     #: integer grade (as text, JSON keys are strings) -> label letter, e.g. {"3": "E"}.
     labels: dict[str, str] = field(default_factory=dict)
     #: grade counted as relevant by the binary measures (R@k curves use it).
