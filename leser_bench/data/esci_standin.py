@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import math
 import os
 import random
@@ -248,16 +249,17 @@ class _Writer:
 
     def _world(self, seed: int, n_products: int, wanted: Mapping[str, int]) -> Any:
         """One world; when its query space runs dry (it says so), ask it for fewer queries."""
-        for attempt in range(6):
-            n_train, n_test = (max(0, wanted[k] >> attempt) for k in ("train", "test"))
+        attempt = 0
+        while True:
+            n_train, n_test = (wanted[k] >> attempt for k in ("train", "test"))
             try:
                 return generate_world(WorldConfig(
                     seed=seed, n_products=n_products, n_train=n_train, n_test=max(1, n_test),
                     kind_weights=KIND_WEIGHTS, max_exact=MAX_DEPTH, n_substitute=12, n_complement=6, n_irrelevant=10))
             except DataError:
-                if attempt == 5:
+                attempt += 1
+                if attempt == 6:
                     raise
-        raise AssertionError("unreachable")
 
     def _query(self, state: _SplitState, text: str, pool: Mapping[str, int], rows: dict[str, list[Any]]) -> None:
         rng = random.Random(f"standin-judge-{self.config.seed}-{self.next_query}")
@@ -288,8 +290,6 @@ class _Writer:
 
 
 def _params_json(config: StandinConfig) -> str:
-    import json
-
     return json.dumps({"kind": KIND, "generator_version": GENERATOR_VERSION, **asdict(config)}, sort_keys=True)
 
 
@@ -326,7 +326,8 @@ def write_standin(config: StandinConfig, out_dir: Path, progress: bool = True) -
         if short:
             raise DataError(f"ESCI stand-in: {short} queries could not be made with new texts from "
                             f"{config.products} products; use more products or fewer queries")
-        files = {name: {"sha256": sha256_file(path), "bytes": path.stat().st_size} for name, path in writer.paths.items()}
+        files = {name: {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+                 for name, path in writer.paths.items()}
         manifest = {
             "kind": KIND, "generated": True, "generator": "leser_bench.data.esci_standin",
             "generator_version": GENERATOR_VERSION, "parameters": asdict(config),
@@ -370,10 +371,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "published in Reddy et al., arXiv 2206.06588, Table 1 (queries, judgments); catalogue size "
                     "as reported for the release's US locale. Not the real data.")
     parser.add_argument("--out", type=Path, required=True, help="directory to write into (use it as ESCI_DIR)")
-    parser.add_argument("--train-queries", type=int, default=d.train_queries, help="paper Table 1, US train: %(default)s")
-    parser.add_argument("--test-queries", type=int, default=d.test_queries, help="paper Table 1, US test: %(default)s")
-    parser.add_argument("--train-judgments", type=int, default=d.train_judgments, help="paper Table 1, US train: %(default)s")
-    parser.add_argument("--test-judgments", type=int, default=d.test_judgments, help="paper Table 1, US test: %(default)s")
+    for option in ("train_queries", "test_queries", "train_judgments", "test_judgments"):
+        split, what = option.split("_")
+        parser.add_argument(f"--{split}-{what}", type=int, default=getattr(d, option),
+                            help=f"paper Table 1, US {split} {what}: %(default)s")
     parser.add_argument("--products", type=int, default=d.products,
                         help="US catalogue size (as reported for the release; not in the paper's tables): %(default)s")
     parser.add_argument("--label-shares", type=_shares, default=dict(d.label_shares),
