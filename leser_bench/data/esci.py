@@ -4,6 +4,9 @@ Reads the two official parquet files from a cache directory (downloading them fr
 release when missing and allowed), keeps one locale and one task version (small = Task 1), and
 returns a :class:`Dataset` whose qrels hold ESCI grades (E=3, S=2, C=1, I=0) and whose gain
 mapping is configurable (default E=1.0, S=0.1, C=0.01, I=0).
+
+Files written by :mod:`leser_bench.data.esci_standin` (a GENERATED stand-in at ESCI's size) carry a
+manifest; they are checked against it on every load and come back with ``generated=True``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from leser_bench.data.records import (
     Split,
     check_qrels,
 )
+from leser_bench.data.standin_manifest import check_standin
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,7 @@ def load_esci(config: EsciConfig) -> Dataset:
     """Load ESCI as a :class:`Dataset` (downloading the files first when missing and allowed)."""
     _validate(config)
     examples_path, products_path = ensure_esci_files(config)
+    standin = check_standin(config.cache_path, (examples_path, products_path))
     gains = GainMapping.esci(dict(config.gains))
     examples = _read_examples(examples_path, config)
     _check_labels(examples, gains, examples_path)
@@ -117,14 +122,21 @@ def load_esci(config: EsciConfig) -> Dataset:
     for split in splits.values():
         check_qrels(split.qrels, split.queries, product_ids, f"{examples_path} (split {split.name!r})")
     sizes = ", ".join(f"{s.name}: {len(s.queries)} queries" for s in splits.values())
+    origin = "Amazon Shopping Queries Dataset (ESCI)"
+    if standin is not None:
+        origin = (
+            f"GENERATED stand-in for ESCI (not the real data): written by {standin.get('generator')} "
+            f"v{standin.get('generator_version')} (seed {standin.get('parameters', {}).get('seed')}) from the embedded "
+            f"world's generator in the ESCI file layout"
+        )
     return Dataset(
-        name=f"esci-{config.locale}-{config.version}",
+        name=f"esci-{config.locale}-{config.version}" + ("-standin" if standin is not None else ""),
         products=products,
         splits=splits,
         gains=gains,
-        generated=False,
+        generated=standin is not None,
         description=(
-            f"Amazon Shopping Queries Dataset (ESCI), locale {config.locale}, {config.version} version; "
+            f"{origin}, locale {config.locale}, {config.version} version; "
             f"{len(products)} products ({'whole locale catalogue' if config.full_catalogue else 'judged only'}); "
             f"{sizes}."
         ),
