@@ -21,12 +21,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from leser_bench.abtest import abtest_config_from
 from leser_bench.analyze import analyze
-from leser_bench.artefacts import expansions_key, load_expansions, load_run, run_key, save_expansions, save_run
+from leser_bench.artefacts import expansions_key, load_expansions, run_key, save_expansions
 from leser_bench.cache import atomic_write_text
 from leser_bench.data.loading import dataset_config, load_dataset
 from leser_bench.data.records import Dataset
 from leser_bench.evaluation import Evaluator, MeasureError, aggregate, resolve_all
-from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metrics, coverage, rule_metrics
+from leser_bench.evaluation.chunked import evaluate_chunks
+from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metrics, rule_metrics
 from leser_bench.evaluation.measures import Measure
 from leser_bench.evaluation.measures import parse as parse_measure
 from leser_bench.expansion import Expansion
@@ -35,7 +36,8 @@ from leser_bench.report.build import write_reports
 from leser_bench.report.markdown import ReportData
 from leser_bench.stats import stats_config_from
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, Run, build_index
-from leser_bench.trec import write_qrels, write_run
+from leser_bench.runs import stream_method_run
+from leser_bench.trec import write_qrels
 
 log = logging.getLogger(__name__)
 
@@ -174,11 +176,13 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     frames, expansion_frames, examples = [], [], {}
     evaluator = Evaluator(split.qrels, measures)  # the qrels are converted once for every method
     for name, method_cfg in method_configs(cfg).items():
-        run, expansions, expander = _run_method(name, method_cfg, context, split, k, out_dir, timer)
+        chunks, expansions, expander = _run_method(name, method_cfg, context, split, k, out_dir, timer)
+        # search chunk -> runs/<name>.trec (and the cache) -> evaluate chunk: one chunk in memory at a time
+        measured, covered = evaluate_chunks(chunks, evaluator, raw_run, split.qrels, facets, cov_cfg, name,
+                                            scoring=lambda: timer(f"{name}: evaluate"))
         with timer(f"{name}: evaluate"):
-            frames.append(evaluator.evaluate(run, name))
-            expansion_frames += [coverage(run, raw_run, split.qrels, facets, cov_cfg, name),
-                                 rule_metrics(expansions, _rule_names(expansions), name),
+            frames.append(measured)
+            expansion_frames += [covered, rule_metrics(expansions, _rule_names(expansions), name),
                                  cost_metrics(expansions, name)]
         n_examples = int(cfg.report.examples_per_method)
         if hasattr(expander, "examples"):  # a document-side method shows what it added to products
@@ -220,9 +224,11 @@ def _rule_names(expansions: list[Expansion]) -> list[str]:
 
 
 def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, split: Any,
-                k: int, out_dir: Path, timer: StageTimer) -> tuple[Run, list[Expansion], Any]:
+                k: int, out_dir: Path, timer: StageTimer) -> tuple[Iterator[tuple[list[str], Run]], list[Expansion], Any]:
     """Expand, then search; each stage is reused from the cache when its inputs are unchanged.
-    Returns the run, the expansions and the expander (None when the expansions came from the cache)."""
+    Returns the run as an iterator of (query ids, Run) chunks (searched, or read from the cached
+    TREC run, as it is consumed; runs/<name>.trec is complete once it is exhausted), the expansions
+    and the expander (None when the expansions came from the cache)."""
     reuse = bool(context.config.get("cache", {}).get("reuse", True))
     stage_dir = context.cache_dir / "stages"
     exp_key = expansions_key(method_cfg, context.config, context.retriever.index_dir, split.queries)
@@ -239,16 +245,12 @@ def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, s
     else:
         log.info("%s: expansions reused from cache (%s)", name, exp_key)
     retriever = getattr(expander, "retriever", None) or context.retriever
-    run_path = stage_dir / f"run-{run_key(exp_key, retriever.config, retriever.index_dir, k)}.json"
-    run = load_run(run_path, [q.id for q in split.queries]) if reuse else None
-    if run is None:
-        with timer(f"{name}: retrieve"):
-            run = retriever.search(expansions, k=k)
-        save_run(run_path, run)
-    write_run(run, out_dir / "runs" / f"{name}.trec", tag=name)
+    run_path = stage_dir / f"run-{run_key(exp_key, retriever.config, retriever.index_dir, k)}.trec"
+    chunks = stream_method_run(retriever, expansions, k, run_path, out_dir / "runs" / f"{name}.trec", tag=name,
+                               reuse=reuse, searching=lambda: timer(f"{name}: retrieve"))
     lines = [json.dumps(expansion_record(e), ensure_ascii=False) for e in expansions]
     atomic_write_text(out_dir / "expansions" / f"{name}.jsonl", "\n".join(lines) + "\n")
-    return run, expansions, expander
+    return chunks, expansions, expander
 
 
 def _measure_notes(dataset: Dataset, measures: list[Measure], n_queries: int) -> list[str]:
