@@ -114,6 +114,12 @@ class Retriever:
             self._searchers[key] = searcher
         return self._searchers[key]
 
+    def _native_searcher(self) -> NativeSearcher:
+        if self._native is None:
+            c = self.config
+            self._native = NativeSearcher(self.index_dir, c.k1, c.b, c.field_weights, c.threads)
+        return self._native
+
     def searcher(self) -> Any:
         """The plain BM25 LuceneSearcher (for benchmarks and tests that compare with Pyserini)."""
         return self._searcher(None)
@@ -125,10 +131,7 @@ class Retriever:
                native: bool) -> Run:
         """One search of ``texts`` on the searcher for ``prf``, by batch_search or natively."""
         if native:
-            if self._native is None:
-                c = self.config
-                self._native = NativeSearcher(self.index_dir, c.k1, c.b, c.field_weights, c.threads)
-            return self._native.batch(texts, ids, k, prf)
+            return self._native_searcher().batch(texts, ids, k, prf)
         return self._pyserini_batch(self._searcher(prf), texts, ids, k)
 
     def _pyserini_batch(self, searcher: Any, texts: Sequence[str], ids: Sequence[str], k: int) -> Run:
