@@ -4,6 +4,7 @@ A method's expansions are keyed by everything that can change them (the method, 
 prompt configs, the seed, the catalogue's index key, the evaluated queries, and this schema's
 version); its run additionally by the retriever config, the index searched and the depth. Both are
 written atomically and checked when read: a damaged or foreign file is rebuilt, never trusted.
+Runs are TREC files with a checksummed sidecar (:mod:`leser_bench.runs`), streamed chunk by chunk.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from leser_bench.cache import atomic_write_text, content_hash
 from leser_bench.data.records import Query
 from leser_bench.expansion import Expansion
-from leser_bench.retrieval.retriever import Run
+from leser_bench.retrieval.retriever import EXECUTION_ONLY
 
 SCHEMA = "artefacts-v1"
 #: config groups that never change a method's expansions.
@@ -28,12 +29,17 @@ _IRRELEVANT = {"hydra", "report", "evaluation", "stats", "abtest", "experiment_n
 def expansions_key(method_cfg: Mapping[str, Any], config: Mapping[str, Any], index_dir: Path,
                    queries: Sequence[Query]) -> str:
     relevant = {k: v for k, v in config.items() if k not in _IRRELEVANT}
+    if isinstance(relevant.get("retriever"), Mapping):  # how a search is executed never changes expansions
+        relevant["retriever"] = {k: v for k, v in relevant["retriever"].items() if k not in EXECUTION_ONLY}
     return content_hash(SCHEMA, dict(method_cfg), relevant, Path(index_dir).parent.name,
                         [(q.id, q.text) for q in queries])
 
 
 def run_key(expansions: str, retriever_config: Any, index_dir: Path, k: int) -> str:
-    return content_hash(SCHEMA, expansions, retriever_config, Path(index_dir).parent.name, k)
+    """Key of a method's run; only settings that can change a ranking count (not chunk sizes)."""
+    identity = getattr(retriever_config, "ranking_identity", None)
+    config = identity() if callable(identity) else retriever_config
+    return content_hash(SCHEMA, "trec-run", expansions, config, Path(index_dir).parent.name, k)
 
 
 def _to_record(e: Expansion) -> dict[str, Any]:
@@ -65,18 +71,3 @@ def load_expansions(path: Path, queries: Sequence[Query]) -> list[Expansion] | N
                   generated_tokens=int(r["generated_tokens"]), seconds=float(r["seconds"]))
         for q, r in zip(queries, records, strict=True)
     ]
-
-
-def save_run(path: Path, run: Run) -> None:
-    atomic_write_text(path, json.dumps({"schema": SCHEMA, "run": run}))
-
-
-def load_run(path: Path, query_ids: Sequence[str]) -> Run | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    run = data.get("run") if isinstance(data, dict) and data.get("schema") == SCHEMA else None
-    if not isinstance(run, dict) or sorted(run) != sorted(query_ids):
-        return None
-    return {qid: {str(d): float(s) for d, s in docs.items()} for qid, docs in run.items()}

@@ -7,6 +7,7 @@ Everything a run produces lands in its run directory (``reports/<experiment>/<ru
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import resource
@@ -22,12 +23,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from leser_bench.abtest import abtest_config_from
 from leser_bench.analyze import analyze
-from leser_bench.artefacts import expansions_key, load_expansions, load_run, run_key, save_expansions, save_run
+from leser_bench.artefacts import expansions_key, load_expansions, run_key, save_expansions
 from leser_bench.cache import atomic_write_text
 from leser_bench.data.loading import dataset_config, load_dataset
 from leser_bench.data.records import Dataset
 from leser_bench.evaluation import Evaluator, MeasureError, aggregate, resolve_all
-from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metrics, coverage, rule_metrics
+from leser_bench.evaluation.chunked import evaluate_chunks
+from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metrics, rule_metrics
 from leser_bench.evaluation.measures import Measure
 from leser_bench.evaluation.measures import parse as parse_measure
 from leser_bench.expansion import Expansion
@@ -46,7 +48,8 @@ from leser_bench.report.build import write_reports
 from leser_bench.report.markdown import ReportData
 from leser_bench.stats import stats_config_from
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, Run, build_index
-from leser_bench.trec import write_qrels, write_run
+from leser_bench.runs import RunFileWriter, stream_method_run
+from leser_bench.trec import write_qrels
 
 log = logging.getLogger(__name__)
 
@@ -267,20 +270,24 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     main_ids = set(sets.main_ids)
     for name, method_cfg in methods.items():
         on_sample = sets.sampled and method_cfg.get("kind") in QUERY_LLM_KINDS
+        whole_split = sets.sampled and not on_sample  # a second table over the whole split
         method_split = main_split if on_sample else split
-        run, expansions, expander = _run_method(name, method_cfg, context, method_split, k, out_dir, timer,
-                                                main_ids if sets.sampled and not on_sample else None)
+        chunks, expansions, expander = _run_method(name, method_cfg, context, method_split, k, out_dir, timer,
+                                                   main_ids if whole_split else None)
+        # search chunk -> runs/<name>.trec (and the cache) -> evaluate chunk: one chunk in memory at a time
+        measured, covered = evaluate_chunks(chunks, full_evaluator if whole_split else main_evaluator, raw_run,
+                                            method_split.qrels, facets, cov_cfg, name,
+                                            scoring=lambda: timer(f"{name}: evaluate"))
         with timer(f"{name}: evaluate"):
-            if on_sample or not sets.sampled:
-                tables.main.append(main_evaluator.evaluate(run, name))
-            else:
-                whole = full_evaluator.evaluate(run, name)
-                tables.full.append(whole)
-                tables.main.append(whole[whole["query_id"].isin(main_ids)].reset_index(drop=True))
+            if whole_split:
+                write_main_run(out_dir, name, main_ids)
+                tables.full.append(measured)
+                measured = measured[measured["query_id"].isin(main_ids)].reset_index(drop=True)
+                covered = covered[covered["query_id"].isin(main_ids)].reset_index(drop=True)
                 full_methods.append(name)
+            tables.main.append(measured)
             main_expansions = [e for e in expansions if e.query_id in main_ids]
-            tables.expansion += [coverage(run, raw_run, main_split.qrels, facets, cov_cfg, name),
-                                 rule_metrics(main_expansions, _rule_names(main_expansions), name),
+            tables.expansion += [covered, rule_metrics(main_expansions, _rule_names(main_expansions), name),
                                  cost_metrics(main_expansions, name)]
         n_examples = int(cfg.report.examples_per_method)
         if hasattr(expander, "examples"):  # a document-side method shows what it added to products
@@ -332,11 +339,13 @@ def _rule_names(expansions: list[Expansion]) -> list[str]:
 
 def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, split: Any,
                 k: int, out_dir: Path, timer: StageTimer,
-                main_ids: set[str] | None = None) -> tuple[Run, list[Expansion], Any]:
+                main_ids: set[str] | None = None) -> tuple[Iterator[tuple[list[str], Run]], list[Expansion], Any]:
     """Expand, then search; each stage is reused from the cache when its inputs are unchanged.
-    Returns the run, the expansions and the expander (None when the expansions came from the cache).
-    With ``main_ids`` (a sampled main table) ``runs/<name>.trec`` holds the main queries and
-    ``runs_full/<name>.trec`` the whole split."""
+    Returns the run as an iterator of (query ids, Run) chunks (searched, or read from the cached
+    TREC run, as it is consumed; the run file is complete once it is exhausted), the expansions
+    and the expander (None when the expansions came from the cache). The run file is
+    ``runs/<name>.trec``, or with ``main_ids`` (a sampled main table, a method run on the whole
+    split) ``runs_full/<name>.trec``, from which :func:`write_main_run` then keeps the main queries."""
     reuse = bool(context.config.get("cache", {}).get("reuse", True))
     stage_dir = context.cache_dir / "stages"
     exp_key = expansions_key(method_cfg, context.config, context.retriever.index_dir, split.queries)
@@ -353,20 +362,22 @@ def _run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, s
     else:
         log.info("%s: expansions reused from cache (%s)", name, exp_key)
     retriever = getattr(expander, "retriever", None) or context.retriever
-    run_path = stage_dir / f"run-{run_key(exp_key, retriever.config, retriever.index_dir, k)}.json"
-    run = load_run(run_path, [q.id for q in split.queries]) if reuse else None
-    if run is None:
-        with timer(f"{name}: retrieve"):
-            run = retriever.search(expansions, k=k)
-        save_run(run_path, run)
-    if main_ids is None:
-        write_run(run, out_dir / "runs" / f"{name}.trec", tag=name)
-    else:
-        write_run({q: d for q, d in run.items() if q in main_ids}, out_dir / "runs" / f"{name}.trec", tag=name)
-        write_run(run, out_dir / "runs_full" / f"{name}.trec", tag=name)
+    run_path = stage_dir / f"run-{run_key(exp_key, retriever.config, retriever.index_dir, k)}.trec"
+    out_path = out_dir / ("runs" if main_ids is None else "runs_full") / f"{name}.trec"
+    chunks = stream_method_run(retriever, expansions, k, run_path, out_path, tag=name,
+                               reuse=reuse, searching=lambda: timer(f"{name}: retrieve"))
     lines = [json.dumps(expansion_record(e), ensure_ascii=False) for e in expansions]
     atomic_write_text(out_dir / "expansions" / f"{name}.jsonl", "\n".join(lines) + "\n")
-    return run, expansions, expander
+    return chunks, expansions, expander
+
+
+def write_main_run(out_dir: Path, name: str, main_ids: set[str]) -> None:
+    """``runs/<name>.trec``: the main table's queries of ``runs_full/<name>.trec``, line for line (streamed)."""
+    with RunFileWriter(out_dir / "runs" / f"{name}.trec", name, with_meta=False) as out, \
+            (out_dir / "runs_full" / f"{name}.trec").open(encoding="utf-8") as whole:
+        for qid, lines in itertools.groupby(whole, key=lambda line: line.split(" ", 1)[0]):
+            if qid in main_ids:
+                out.append_text("".join(lines), [qid])
 
 
 def _measure_notes(dataset: Dataset, measures: list[Measure], n_queries: int) -> list[str]:

@@ -104,12 +104,18 @@ class Evaluator:
                 out[(record.query_id, target.name)] = target.value(raw)
         return out
 
-    def evaluate(self, run: Run, method: str) -> pd.DataFrame:
-        """Per-query values of every measure, one row per (query with qrels, measure)."""
+    def evaluate(self, run: Run, method: str, query_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Per-query values of every measure, one row per (query with qrels, measure).
+
+        ``query_ids`` scores a chunk of a run: rows only for those of them with qrels (0 for the
+        ones the chunk has no results for), in sorted order. Concatenating the chunks of a run
+        split by sorted query id gives the frame of the whole run (tests/test_runs.py).
+        """
         values = self.values(run)
+        judged = sorted(self.qrels) if query_ids is None else sorted(q for q in set(query_ids) if q in self.qrels)
         rows = [
             (method, qid, name, values.get((qid, name), 0.0))
-            for qid in sorted(self.qrels)
+            for qid in judged
             for name in self.measure_names
         ]
         return pd.DataFrame(rows, columns=PER_QUERY_COLUMNS)

@@ -1,0 +1,220 @@
+"""Runs on disk, streamed: TREC run files written chunk by chunk and read back chunk by chunk.
+
+A run of 9k queries x k=1000 is 9M (query, product) pairs: gigabytes as Python dicts. So a method's
+run goes to disk as it is searched, in :mod:`leser_bench.trec`'s format (``qid Q0 docid rank score
+tag``, queries in the order appended, products ranked by score then id), and everything downstream
+reads it back a chunk of queries at a time.
+
+A cached run file is trusted only with its sidecar ``<file>.meta.json``, written after the file is
+renamed into place: it records the schema, the number of queries (with and without results), a
+hash of their ids and the file's size and SHA-256. A damaged, truncated or foreign file -- or one
+without its sidecar, e.g. after a kill between the two renames -- fails :func:`run_file_valid` and
+is rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+
+from leser_bench.cache import atomic_write_json, content_hash, read_json, remove_stale_temporaries
+from leser_bench.expansion import Expansion
+from leser_bench.retrieval.retriever import Retriever, Run
+from leser_bench.trec import ranked
+
+RUN_SCHEMA = "trec-run-v1"
+
+
+def meta_path(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
+
+
+def format_chunk(run: Run, tag: str, order: Iterable[str] | None = None) -> str:
+    """TREC lines of ``run`` (queries in ``order``, default sorted; as :func:`leser_bench.trec.format_run`)."""
+    lines = []
+    for qid in (order if order is not None else sorted(run)):
+        for rank, (docid, score) in enumerate(ranked(run.get(qid, {})), start=1):
+            lines.append(f"{qid} Q0 {docid} {rank} {score:.6f} {tag}\n")
+    return "".join(lines)
+
+
+class RunFileWriter:
+    """Append chunks of a run to a temporary file; :meth:`commit` renames it to ``path`` and writes
+    the sidecar. Used as a context manager, a writer that is not committed leaves nothing behind."""
+
+    def __init__(self, path: Path, tag: str, with_meta: bool = True) -> None:
+        self.path, self.tag, self.with_meta = Path(path), tag, with_meta
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(self.path)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        self._tmp = Path(tmp)
+        self._handle = os.fdopen(fd, "wb")
+        self._digest = hashlib.sha256()
+        self._bytes = 0
+        self._query_ids: list[str] = []
+
+    def append(self, run: Run, order: Sequence[str] | None = None) -> None:
+        """Write ``run``'s queries (all of ``order`` if given, those without results count too)."""
+        order = list(order) if order is not None else sorted(run)
+        self.append_text(format_chunk(run, self.tag, order), order)
+
+    def append_text(self, text: str, query_ids: Sequence[str]) -> None:
+        data = text.encode("utf-8")
+        self._handle.write(data)
+        self._digest.update(data)
+        self._bytes += len(data)
+        self._query_ids.extend(query_ids)
+
+    def commit(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        os.chmod(self._tmp, 0o644)
+        meta = meta_path(self.path)
+        meta.unlink(missing_ok=True)  # the old sidecar must not vouch for the new file
+        os.replace(self._tmp, self.path)
+        if self.with_meta:
+            atomic_write_json(meta, {"schema": RUN_SCHEMA, "queries": len(self._query_ids),
+                                     "query_ids": content_hash(self._query_ids), "bytes": self._bytes,
+                                     "sha256": self._digest.hexdigest(), "tag": self.tag})
+
+    def abort(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> RunFileWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is None and not self._handle.closed:
+            self.commit()
+        else:
+            self.abort()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_file_valid(path: Path, query_ids: Sequence[str]) -> bool:
+    """True if ``path`` was committed by :class:`RunFileWriter` for exactly ``query_ids`` (in that
+    order) and is unchanged since: size and SHA-256 match its sidecar."""
+    meta = read_json(meta_path(path))
+    if not isinstance(meta, dict) or meta.get("schema") != RUN_SCHEMA:
+        return False
+    if meta.get("queries") != len(query_ids) or meta.get("query_ids") != content_hash(list(query_ids)):
+        return False
+    try:
+        if path.stat().st_size != meta.get("bytes"):
+            return False
+        return _file_sha256(path) == meta.get("sha256")
+    except OSError:
+        return False
+
+
+def _query_groups(path: Path) -> Iterator[tuple[str, dict[str, float]]]:
+    """(query id, {docid: score}) per query, in file order; a query's lines must be contiguous."""
+    seen: set[str] = set()
+    current: str | None = None
+    docs: dict[str, float] = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 6:
+                raise ValueError(f"{path}:{number}: expected 6 columns (qid Q0 docid rank score tag), got {len(parts)}")
+            qid = parts[0]
+            if qid != current:
+                if current is not None:
+                    yield current, docs
+                if qid in seen:
+                    raise ValueError(f"{path}:{number}: query {qid!r} appears again after other queries; "
+                                     "a streamed run needs each query's lines together")
+                seen.add(qid)
+                current, docs = qid, {}
+            try:
+                docs[parts[2]] = float(parts[4])
+            except ValueError:
+                raise ValueError(f"{path}:{number}: score {parts[4]!r} is not a number") from None
+    if current is not None:
+        yield current, docs
+
+
+def read_run_chunks(path: Path, chunk_size: int = 1000, query_ids: Sequence[str] | None = None) -> Iterator[Run]:
+    """A TREC run read back ``chunk_size`` queries at a time.
+
+    Without ``query_ids``: chunks of up to ``chunk_size`` queries as they appear in the file. With
+    them (the file's query order, e.g. the order the run was written in): one Run per slice of
+    ``chunk_size`` ids holding every id of the slice (``{}`` for a query without results); a
+    query in the file that is not where ``query_ids`` says raises ValueError.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    groups = _query_groups(Path(path))
+    if query_ids is None:
+        chunk: Run = {}
+        for qid, docs in groups:
+            chunk[qid] = docs
+            if len(chunk) >= chunk_size:
+                yield chunk
+                chunk = {}
+        if chunk:
+            yield chunk
+        return
+    pending = next(groups, None)
+    for start in range(0, len(query_ids), chunk_size):
+        ids = query_ids[start : start + chunk_size]
+        chunk = {}
+        for qid in ids:
+            if pending is not None and pending[0] == qid:
+                chunk[qid] = pending[1]
+                pending = next(groups, None)
+            else:
+                chunk[qid] = {}
+        yield chunk
+    if pending is not None:
+        raise ValueError(f"{path}: query {pending[0]!r} is not among the expected queries (or out of order)")
+
+
+def stream_method_run(retriever: Retriever, expansions: Sequence[Expansion], k: int, cache_path: Path,
+                      out_path: Path, tag: str, reuse: bool = True,
+                      searching: Callable[[], AbstractContextManager[object]] = nullcontext,
+                      ) -> Iterator[tuple[list[str], Run]]:
+    """(query ids, Run) per chunk of a method's run, queries in sorted id order.
+
+    The run comes from ``cache_path`` when that file is valid for these queries (and ``reuse``),
+    else it is searched chunk by chunk (each search inside ``searching()``, e.g. a stage timer)
+    and appended to a new cache file. Either way it is written to ``out_path`` with ``tag``; both
+    files are complete only once the iterator is exhausted (a run stopped half-way leaves neither).
+    Sorted order makes the file byte-identical to :func:`leser_bench.trec.write_run` of the whole run.
+    """
+    ordered = sorted(expansions, key=lambda e: e.query_id)
+    ids = [e.query_id for e in ordered]
+    size = retriever.config.chunk_size
+    with RunFileWriter(out_path, tag, with_meta=False) as out:
+        if reuse and run_file_valid(cache_path, ids):
+            for start, chunk in zip(range(0, len(ids), size), read_run_chunks(cache_path, size, ids), strict=True):
+                chunk_ids = ids[start : start + size]
+                out.append(chunk, chunk_ids)
+                yield chunk_ids, chunk
+            return
+        with RunFileWriter(cache_path, tag) as cache:
+            chunks = retriever.search_chunks(ordered, k)
+            for start in range(0, len(ids), size):
+                with searching():
+                    chunk = next(chunks)
+                chunk_ids = ids[start : start + size]
+                text = format_chunk(chunk, tag, chunk_ids)
+                cache.append_text(text, chunk_ids)
+                out.append_text(text, chunk_ids)
+                yield chunk_ids, chunk
