@@ -32,6 +32,7 @@ def train_sft_method(method_cfg: Mapping[str, Any], context: MethodContext) -> P
     from leser_bench.training.policy import (  # noqa: PLC0415
         output_dir,
         parsed_settings,
+        stage_reuse,
         threads_default,
         trained_or_resumed,
         training_key,
@@ -46,4 +47,5 @@ def train_sft_method(method_cfg: Mapping[str, Any], context: MethodContext) -> P
         setup.max_queries = settings.max_queries
     out = output_dir(method_cfg, context)
     return trained_or_resumed(context.cache_dir, training_key("sft", settings, setup), out,
-                              lambda resume: train_sft(setup, settings, out, resume).final_dir)
+                              lambda resume: train_sft(setup, settings, out, resume).final_dir,
+                              reuse=stage_reuse(context))

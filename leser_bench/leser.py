@@ -49,6 +49,7 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
     from leser_bench.training.policy import (  # noqa: PLC0415
         output_dir,
         parsed_settings,
+        stage_reuse,
         threads_default,
         trained_or_resumed,
         training_key,
@@ -72,7 +73,7 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
         # the SFT baseline of the same experiment registered this key: then it is reused, not retrained
         init = str(trained_or_resumed(context.cache_dir, sft_key, out / "sft",
                                       lambda resume: train_sft(sft_setup, sft_settings, out / "sft", resume).final_dir,
-                                      copy_records=False))
+                                      copy_records=False, reuse=stage_reuse(context)))
 
     def grpo(resume: Path | None) -> Path:
         result = train_grpo(setup, settings, out, init_model=init, resume_from=resume)
@@ -80,4 +81,4 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
         return result.final_dir
 
     key = content_hash("leser", training_key("grpo", settings, setup), sft_key)
-    return trained_or_resumed(context.cache_dir, key, out, grpo)
+    return trained_or_resumed(context.cache_dir, key, out, grpo, reuse=stage_reuse(context))

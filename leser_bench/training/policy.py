@@ -184,11 +184,25 @@ _RECORDS = ("curves.csv", "curves.png", "meta.json", "targets.jsonl")
 
 
 def trained_or_resumed(cache_dir: Path, key: str, out_dir: Path, train: Callable[[Path | None], Path],
-                       copy_records: bool = True) -> Path:
+                       copy_records: bool = True, reuse: bool = True) -> Path:
     """The final model of training ``key``: an identical finished training's (with ``copy_records``,
     its curves and meta copied into ``out_dir``), else ``train(resume_from)``, resuming from the newest
-    intact checkpoint any interrupted identical training left (their checkpoint dirs are listed in the cache)."""
-    found = find_trained(cache_dir, key)
+    intact checkpoint any interrupted identical training left (their checkpoint dirs are listed in the cache).
+
+    ``reuse=False`` (``cache.reuse: false``, e.g. the regression check) trains from scratch: the key
+    hashes settings and data, not the code, so reusing would let a broken trainer or reward pass.
+    Checkpoints in ``out_dir`` that this key did not register belong to another training (the same
+    method name and data with other settings) and are removed, never resumed from."""
+    mine = (out_dir / "checkpoints").resolve()
+    progress = _progress(cache_dir, key)
+    earlier = read_json(progress)
+    dirs = [Path(d) for d in (earlier.get("checkpoint_dirs", []) if isinstance(earlier, dict) else [])]
+    if mine.is_dir() and (not reuse or mine not in [d.resolve() for d in dirs]):
+        log.warning("removing checkpoints of another training in %s", mine)
+        shutil.rmtree(mine)
+    if not reuse:
+        dirs = []
+    found = find_trained(cache_dir, key) if reuse else None
     if found is not None:
         log.info("reusing the identical finished training at %s", found.parent)
         if copy_records and found.parent.resolve() != out_dir.resolve():
@@ -197,15 +211,16 @@ def trained_or_resumed(cache_dir: Path, key: str, out_dir: Path, train: Callable
                 if (found.parent / name).is_file():
                     shutil.copyfile(found.parent / name, out_dir / name)
         return found
-    progress = _progress(cache_dir, key)
-    earlier = read_json(progress)
-    dirs = [Path(d) for d in (earlier.get("checkpoint_dirs", []) if isinstance(earlier, dict) else [])]
-    mine = (out_dir / "checkpoints").resolve()
     atomic_write_json(progress, {"checkpoint_dirs": [str(d) for d in dirs if d != mine] + [str(mine)]})
     resume = latest_checkpoint([*dirs, mine])
     final = train(resume)
     register_trained(cache_dir, key, final)
     return final
+
+
+def stage_reuse(context: Any) -> bool:
+    """``cache.reuse`` of the run (default true): false recomputes every artefact, trainings included."""
+    return bool(((getattr(context, "config", None) or {}).get("cache") or {}).get("reuse", True))
 
 
 def build_trained_policy(method_cfg: Mapping[str, Any], context: Any,

@@ -1,0 +1,51 @@
+"""Which earlier training a run may reuse or resume: only its own, and none with cache.reuse=false.
+
+Found while refreshing the regression check: outside Hydra, a training's output directory is named by
+the method's settings, not the training key, so a training with other settings (there: the model group's
+generation cache) resumed from the checkpoints another training had left in the same directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from leser_bench.training.policy import register_trained, trained_or_resumed
+
+
+def fake_final(directory: Path) -> Path:
+    directory.mkdir(parents=True)
+    (directory / "config.json").write_text("{}")
+    (directory / "model.safetensors").write_bytes(b"weights")
+    return directory
+
+
+def test_checkpoints_of_another_training_are_removed_not_resumed(tmp_path: Path) -> None:
+    out = tmp_path / "training" / "leser"
+    stale = out / "checkpoints" / "checkpoint-4"
+    stale.mkdir(parents=True)
+    (stale / "trainer_state.json").write_text("{}")
+    calls: list[Path | None] = []
+
+    def train(resume: Path | None) -> Path:
+        calls.append(resume)
+        return fake_final(out / "final")
+
+    trained_or_resumed(tmp_path / "cache", "key-b", out, train)
+    assert calls == [None]
+    assert not stale.exists()
+
+
+def test_no_reuse_trains_again_even_when_an_identical_training_is_registered(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    earlier = fake_final(tmp_path / "earlier" / "final")
+    register_trained(cache, "key-a", earlier)
+    calls: list[Path | None] = []
+
+    def train(resume: Path | None) -> Path:
+        calls.append(resume)
+        return fake_final(tmp_path / "now" / "final")
+
+    assert trained_or_resumed(cache, "key-a", tmp_path / "earlier", train) == earlier  # reused: no call
+    assert calls == []
+    assert trained_or_resumed(cache, "key-a", tmp_path / "now", train, reuse=False) == tmp_path / "now" / "final"
+    assert calls == [None]
