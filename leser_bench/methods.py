@@ -71,6 +71,8 @@ class MethodContext:
     seed: int
     #: the whole resolved config, for groups a method needs (model, rules, train …).
     config: Mapping[str, Any] = field(default_factory=dict)
+    #: the run directory: trainings write to ``<run_dir>/training/<method>`` (None: a cache directory).
+    run_dir: Path | None = None
 
 
 @dataclass(frozen=True)

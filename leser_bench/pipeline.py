@@ -254,7 +254,7 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
         index_dir = build_index(dataset.products, IndexConfig(threads=ret_cfg.threads), cache_dir)
     retriever = Retriever(index_dir, ret_cfg)
     context = MethodContext(dataset=dataset, retriever=retriever, cache_dir=cache_dir, seed=int(cfg.seed),
-                            config=OmegaConf.to_container(cfg, resolve=True))
+                            config=OmegaConf.to_container(cfg, resolve=True), run_dir=out_dir)
     write_qrels(main_split.qrels, out_dir / "qrels.trec")
     if sets.sampled:
         write_qrels(split.qrels, out_dir / "qrels_full.trec")

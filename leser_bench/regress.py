@@ -36,7 +36,10 @@ import yaml
 from leser_bench.cache import atomic_write_text
 
 REPO = Path(__file__).resolve().parents[1]
-DIRECTIONS = ("higher", "lower")
+#: higher/lower: Anserini's one-sided rule; both: any move beyond the tolerance fails (for values that
+#: guard code rather than rank methods -- a rule checker that stops finding violations must not pass
+#: as "better").
+DIRECTIONS = ("higher", "lower", "both")
 
 
 class RegressionSpecError(ValueError):
@@ -152,6 +155,8 @@ def judge(check: Check, actual: float) -> Outcome:
     gain = (actual - check.expected) * (1 if check.direction == "higher" else -1)
     if abs(actual - check.expected) <= check.tolerance + 1e-12:
         return Outcome(check, actual, "pass")
+    if check.direction == "both":
+        return Outcome(check, actual, "FAIL")
     return Outcome(check, actual, "better" if gain > 0 else "FAIL")
 
 

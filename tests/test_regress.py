@@ -19,6 +19,25 @@ def test_rule_within_tolerance_passes_better_is_reported_worse_fails() -> None:
     down = Check("m", "Violated", expected=0.10, tolerance=0.0, direction="lower")
     assert judge(down, 0.10).status == "pass"
     assert judge(down, 0.05).status == "better" and judge(down, 0.11).status == "FAIL"
+    guard = Check("m", "Violated", expected=0.60, tolerance=0.01, direction="both")
+    assert judge(guard, 0.605).status == "pass"
+    assert judge(guard, 0.0).status == "FAIL" and judge(guard, 0.9).status == "FAIL"  # a checker that stops finding
+
+
+def test_training_curves_are_checkable_values(tmp_path: Path) -> None:
+    from leser_bench.regress import run_values
+
+    run = tmp_path / "run"
+    (run / "training" / "leser").mkdir(parents=True)
+    pd.DataFrame({"method": ["leser"], "nDCG@10": [0.5]}).to_csv(run / "metrics.csv", index=False)
+    pd.DataFrame({"step": [1, 2], "reward": [-0.5, 0.1], "rewards/relevance/mean": [0.0, 0.2],
+                  "rewards/compliance/mean": [-1.0, -0.5]}).to_csv(run / "training" / "leser" / "curves.csv",
+                                                                    index=False)
+    values = run_values(run)
+    assert values.loc["leser", "train:reward"] == pytest.approx(-0.2)
+    assert values.loc["leser", "train:relevance"] == pytest.approx(0.1)
+    assert values.loc["leser", "train:compliance"] == pytest.approx(-0.75)
+    assert values.loc["leser", "nDCG@10"] == 0.5
 
 
 @pytest.mark.parametrize(("text", "message"), [

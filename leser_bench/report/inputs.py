@@ -143,7 +143,11 @@ def find_training_csv(run_dir: Path, given: Path | None) -> Path | None:
         if not given.is_file():
             raise ReportInputError(f"{given}: training CSV not found")
         return given
-    return next((run_dir / c for c in TRAINING_CANDIDATES if (run_dir / c).is_file()), None)
+    found = next((run_dir / c for c in TRAINING_CANDIDATES if (run_dir / c).is_file()), None)
+    if found is None:  # trainings write training/<method>/curves.csv: LESER's first, else the first method's
+        per_method = sorted((run_dir / "training").glob("*/curves.csv"), key=lambda p: (p.parent.name != "leser", p))
+        found = per_method[0] if per_method else None
+    return found
 
 
 def read_training(path: Path | None) -> pd.DataFrame | None:

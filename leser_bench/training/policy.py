@@ -97,10 +97,12 @@ def training_setup(method_cfg: Mapping[str, Any], context: MethodContext, split:
 
 
 def output_dir(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
-    """``<run dir>/training/<method name>``: the Hydra run directory when there is one."""
+    """``<run dir>/training/<method name>``: the pipeline's run directory (or Hydra's) when there is one."""
     if method_cfg.get("output_dir"):
         return Path(str(method_cfg["output_dir"]))
     name = str(method_cfg.get("name"))
+    if getattr(context, "run_dir", None) is not None:
+        return Path(context.run_dir) / "training" / name
     try:
         from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
 
