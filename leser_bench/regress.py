@@ -171,7 +171,7 @@ def compare(spec: RegressionSpec, values: pd.DataFrame) -> list[Outcome]:
 
 
 def table(outcomes: Sequence[Outcome]) -> str:
-    header = ("method", "measure", "expected", "actual", "delta", "tolerance", "better is", "result")
+    header = ("method", "measure", "expected", "actual", "delta", "tolerance", "direction", "result")
     rows = [(o.check.method, o.check.measure, f"{o.check.expected:.4f}", f"{o.actual:.4f}",
              f"{o.delta:+.4f}" if math.isfinite(o.delta) else "—", f"{o.check.tolerance:g}", o.check.direction,
              o.status if math.isfinite(o.actual) else "FAIL (missing)") for o in outcomes]
@@ -185,7 +185,8 @@ def messages(outcomes: Sequence[Outcome]) -> list[str]:
     for o in outcomes:
         c = o.check
         actual = f"actual {o.actual:.4f} (delta {o.delta:+.4f})" if math.isfinite(o.actual) else "missing from the run"
-        what = f"{c.method} {c.measure}: expected {c.expected:.4f} ± {c.tolerance:g} ({c.direction} is better), {actual}"
+        how = "must not move" if c.direction == "both" else f"{c.direction} is better"
+        what = f"{c.method} {c.measure}: expected {c.expected:.4f} ± {c.tolerance:g} ({how}), {actual}"
         if o.status == "FAIL":
             out.append(f"REGRESSION {what}")
         elif o.status == "better":
