@@ -124,7 +124,7 @@ def test_empty_split_is_kept_empty_and_refused_when_used(caplog: pytest.LogCaptu
         ds = load_esci(EsciConfig(cache_dir=str(MICRO), download=False))
     assert re.search(r"split 'train' is empty after filtering \(locale='us'", caplog.text)
     assert len(ds.split("test").queries) == 1 and ds.splits["train"].queries == []
-    with pytest.raises(DataError, match=r"split 'train' is empty"):
+    with pytest.raises(DataError, match=r"split 'train' is empty after filtering \(locale='us'"):
         ds.split("train")
 
 

@@ -110,12 +110,14 @@ def load_esci(config: EsciConfig) -> Dataset:
         ids = query_ids[name]
         rows = examples[examples["query_id"].isin(ids)]
         queries, qrels = _queries_and_qrels(rows, gains, examples_path)
+        reason = ""
         if not queries:
             # kept as an empty split: methods that need it are left out before any work (with this
             # reason), and evaluating it is an error (Dataset.split); identity or RM3 need no train split
-            log.warning("%s: split %r is empty after filtering (locale=%r, version=%r, max_queries=%s)",
-                        examples_path, name, config.locale, config.version, config.max_queries)
-        splits[name] = Split(name=name, queries=queries, qrels=qrels)
+            reason = (f"{examples_path}: split {name!r} is empty after filtering (locale={config.locale!r}, "
+                      f"version={config.version!r}, max_queries={config.max_queries})")
+            log.warning("%s", reason)
+        splits[name] = Split(name=name, queries=queries, qrels=qrels, empty_reason=reason)
     judged = {pid for s in splits.values() for docs in s.qrels.values() for pid in docs}
     products = _read_products(products_path, config, None if config.full_catalogue else judged)
     product_ids = {p.id for p in products}

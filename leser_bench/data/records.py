@@ -86,6 +86,8 @@ class Split:
     name: str
     queries: list[Query]
     qrels: Qrels
+    #: why a loader left this split empty (file and filters), said when the split is used.
+    empty_reason: str = ""
 
     def __post_init__(self) -> None:
         ids = [q.id for q in self.queries]
@@ -111,7 +113,7 @@ class Dataset:
             raise DataError(f"dataset {self.name!r} has no split {name!r}; it has {sorted(self.splits)}")
         split = self.splits[name]
         if not split.queries:
-            raise DataError(f"dataset {self.name!r}: split {name!r} is empty")
+            raise DataError(split.empty_reason or f"dataset {self.name!r}: split {name!r} is empty")
         return split
 
     def product_index(self) -> dict[str, Product]:
