@@ -73,7 +73,7 @@ def test_every_method_runs_on_one_main_evaluation_set(whole_run: Path) -> None:
     # every comparison with the baseline is paired over the main set
     stats = pd.read_csv(whole_run / "stats.csv")
     assert set(stats["method"]) == set(ALL_TEN) - {"identity"}
-    assert (stats["n"] == 6).all()
+    assert (stats["n_queries"] == 6).all()
     # the whole-split table: full-split methods over all 16 queries; identity agrees where they overlap
     full = pd.read_csv(whole_run / "metrics_full.csv", index_col="method")
     assert list(full.index) == FULL_SPLIT
