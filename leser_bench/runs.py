@@ -24,7 +24,7 @@ from pathlib import Path
 from leser_bench.cache import atomic_write_json, content_hash, read_json, remove_stale_temporaries
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval.retriever import Retriever, Run
-from leser_bench.trec import ranked
+from leser_bench.trec import ranked, run_entries
 
 RUN_SCHEMA = "trec-run-v1"
 
@@ -126,26 +126,16 @@ def _query_groups(path: Path) -> Iterator[tuple[str, dict[str, float]]]:
     seen: set[str] = set()
     current: str | None = None
     docs: dict[str, float] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 6:
-                raise ValueError(f"{path}:{number}: expected 6 columns (qid Q0 docid rank score tag), got {len(parts)}")
-            qid = parts[0]
-            if qid != current:
-                if current is not None:
-                    yield current, docs
-                if qid in seen:
-                    raise ValueError(f"{path}:{number}: query {qid!r} appears again after other queries; "
-                                     "a streamed run needs each query's lines together")
-                seen.add(qid)
-                current, docs = qid, {}
-            try:
-                docs[parts[2]] = float(parts[4])
-            except ValueError:
-                raise ValueError(f"{path}:{number}: score {parts[4]!r} is not a number") from None
+    for number, qid, docid, score in run_entries(path):
+        if qid != current:
+            if current is not None:
+                yield current, docs
+            if qid in seen:
+                raise ValueError(f"{path}:{number}: query {qid!r} appears again after other queries; "
+                                 "a streamed run needs each query's lines together")
+            seen.add(qid)
+            current, docs = qid, {}
+        docs[docid] = score
     if current is not None:
         yield current, docs
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from leser_bench.cache import atomic_write_text
@@ -31,9 +32,9 @@ def write_qrels(qrels: Qrels, path: Path) -> None:
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def read_run(path: Path) -> Run:
-    """Read a TREC run written by :func:`write_run` (or any 6-column TREC run)."""
-    run: Run = {}
+def run_entries(path: Path) -> Iterator[tuple[int, str, str, float]]:
+    """(line number, query id, doc id, score) of every line of a 6-column TREC run; a bad line is a
+    ValueError naming file and line."""
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             parts = line.split()
@@ -42,7 +43,15 @@ def read_run(path: Path) -> Run:
             if len(parts) != 6:
                 raise ValueError(f"{path}:{number}: expected 6 columns (qid Q0 docid rank score tag), got {len(parts)}")
             try:
-                run.setdefault(parts[0], {})[parts[2]] = float(parts[4])
+                score = float(parts[4])
             except ValueError:
                 raise ValueError(f"{path}:{number}: score {parts[4]!r} is not a number") from None
+            yield number, parts[0], parts[2], score
+
+
+def read_run(path: Path) -> Run:
+    """Read a TREC run written by :func:`write_run` (or any 6-column TREC run)."""
+    run: Run = {}
+    for _, qid, docid, score in run_entries(path):
+        run.setdefault(qid, {})[docid] = score
     return run

@@ -7,7 +7,8 @@ from collections import Counter
 import pytest
 
 from leser_bench.data.records import Query, Split
-from leser_bench.evaluation.query_sets import largest_remainder, length_bin, query_sets, restrict, stratum_of
+from leser_bench.data.world.products import largest_remainder
+from leser_bench.evaluation.query_sets import length_bin, query_sets, restrict, stratum_of
 
 
 def make_split(n: int) -> Split:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leser_bench.data.records import Qrels, Query, Split
+from leser_bench.data.world.products import largest_remainder
 
 LENGTH_BINS = ("1 word", "2 words", "3 words", "4+ words")
 FILE = "query_sets.json"
@@ -72,19 +73,6 @@ def stratum_of(query: Query, qrels: Qrels, median_judgments: float) -> str:
     return f"{length_bin(query.text)}, {head}"
 
 
-def largest_remainder(counts: Sequence[int], total: int) -> list[int]:
-    """Integer shares of ``total`` proportional to ``counts`` (Hamilton's method; ties to the first)."""
-    whole = sum(counts)
-    if whole == 0:
-        return [0] * len(counts)
-    quotas = [c * total / whole for c in counts]
-    shares = [int(q) for q in quotas]
-    order = sorted(range(len(counts)), key=lambda i: (-(quotas[i] - shares[i]), i))
-    for i in order[: total - sum(shares)]:
-        shares[i] += 1
-    return shares
-
-
 def query_sets(split: Split, size: int | None, seed: int) -> QuerySets:
     """The whole split when ``size`` is None or not smaller than it; else a stratified sample of ``size``."""
     all_ids = tuple(q.id for q in split.queries)
@@ -97,7 +85,7 @@ def query_sets(split: Split, size: int | None, seed: int) -> QuerySets:
     for q in split.queries:
         groups.setdefault(stratum_of(q, split.qrels, median), []).append(q.id)
     names = sorted(groups)
-    shares = largest_remainder([len(groups[n]) for n in names], size)
+    shares = largest_remainder([float(len(groups[n])) for n in names], size)
     chosen: set[str] = set()
     strata: dict[str, tuple[int, int]] = {}
     for name, share in zip(names, shares, strict=True):

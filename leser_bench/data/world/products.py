@@ -65,8 +65,11 @@ class Item:
 
 
 def largest_remainder(weights: list[float], total: int) -> list[int]:
-    """Split ``total`` in proportion to ``weights`` (largest remainder; deterministic)."""
+    """Split ``total`` in proportion to ``weights`` (largest remainder; ties to the first; all-zero
+    weights get nothing)."""
     weight_sum = sum(weights)
+    if weight_sum == 0:
+        return [0] * len(weights)
     exact = [total * w / weight_sum for w in weights]
     counts = [int(x) for x in exact]
     order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - counts[i]), i))
