@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
@@ -11,8 +10,6 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from leser_bench.errors import USER_ERRORS
-
-log = logging.getLogger("leser_bench")
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
@@ -23,7 +20,6 @@ def main(cfg: DictConfig) -> None:
     try:
         result = run_experiment(cfg, out_dir)
     except USER_ERRORS as exc:
-        log.error("%s", exc)
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     print(result.leaderboard.to_string(float_format=lambda v: f"{v:.4f}"))

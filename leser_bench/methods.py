@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from leser_bench.data.records import Dataset
+from leser_bench.errors import ConfigError
 from leser_bench.expansion import Expander, IdentityExpander
 from leser_bench.retrieval.retriever import Retriever
 
@@ -55,10 +56,6 @@ def required_split(method_cfg: Mapping[str, Any]) -> str | None:
     if kind in ("sft", "leser") and not method_cfg.get("checkpoint"):
         return "train"
     return None
-
-
-class ConfigError(ValueError):
-    """A config value is unknown or impossible; the message names the key and what is allowed."""
 
 
 @dataclass

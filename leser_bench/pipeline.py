@@ -10,10 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import resource
-import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +46,7 @@ from leser_bench.report.markdown import ReportData
 from leser_bench.stats import stats_config_from
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, Run, build_index
 from leser_bench.runs import RunFileWriter, stream_method_run
+from leser_bench.stages import StageTimer, release_memory
 from leser_bench.trec import write_qrels
 
 log = logging.getLogger(__name__)
@@ -135,32 +133,6 @@ def check_evaluation_config(evaluation: DictConfig) -> None:
     coverage_k = int(evaluation.coverage.k)
     if coverage_k <= 0:
         raise ConfigError(f"evaluation.coverage.k must be > 0, got {coverage_k}")
-
-
-def peak_rss_mb() -> float:
-    """The high-water mark of resident memory of this process and its finished children, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024.0  # Linux reports KiB
-
-
-class StageTimer:
-    """Wall time per stage, and the peak resident memory reached by the end of each stage."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self.peak_rss_mb: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        log.info("stage %s ...", name)
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
-            self.peak_rss_mb[name] = round(peak_rss_mb(), 1)
-            log.info("stage %s done in %.1f s (peak RSS %.0f MB)", name, self.seconds[name], self.peak_rss_mb[name])
 
 
 def expansion_record(e: Expansion) -> dict[str, Any]:
@@ -294,6 +266,8 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
             examples[name] = expander.examples(n_examples)
         else:
             examples[name] = [(e.query.text, shown_expansion(e)) for e in main_expansions[:n_examples]]
+        del chunks, expansions, expander  # the model of a trained method must go before the next one trains
+        release_memory()
     per_query = pd.concat(tables.main, ignore_index=True)
     leaderboard = aggregate(per_query, [m.name for m in measures])
     expansion_per_query = pd.concat(tables.expansion, ignore_index=True)

@@ -143,6 +143,22 @@ def test_impossible_training_config_fails_before_any_work(tmp_path: Path) -> Non
     assert not (tmp_path / "cache").exists()  # nothing built: no index, no dataset cache
 
 
+@pytest.mark.parametrize("override", ["stats.alpha=2", "abtest.interleaving_impressions=0"])
+def test_stats_and_abtest_errors_are_one_line_exit_2_before_work(tmp_path: Path, override: str) -> None:
+    """Errors of every config group share one ConfigError: one line on stderr, exit 2, nothing built."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "leser_bench", override, f"cache_dir={tmp_path}/cache", f"hydra.run.dir={tmp_path}/run"],
+        capture_output=True, text=True, timeout=120, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {override.split('=')[0]}"), proc.stderr
+    assert not (tmp_path / "cache").exists()
+
+
 def test_unknown_measure_is_refused_before_work(tmp_path: Path) -> None:
     from leser_bench.data.records import GainMapping
     from leser_bench.evaluation import resolve_all

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from leser_bench.errors import UserError
+
 #: ESCI label letter -> integer grade (higher is better).
 ESCI_GRADES: dict[str, int] = {"E": 3, "S": 2, "C": 1, "I": 0}
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """A data set is malformed. The message names the file, line or id at fault."""
 
 

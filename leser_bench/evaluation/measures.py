@@ -20,12 +20,13 @@ from typing import Any
 
 import ir_measures
 
+from leser_bench.errors import UserError
 from leser_bench.data.records import GainMapping
 
 _MAX_SCALE_DIGITS = 6
 
 
-class MeasureError(ValueError):
+class MeasureError(UserError, ValueError):
     pass
 
 

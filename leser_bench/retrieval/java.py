@@ -13,12 +13,14 @@ import re
 import subprocess
 from pathlib import Path
 
+from leser_bench.errors import UserError
+
 MIN_JAVA = 21
 _SYSTEM_JVM_DIR = Path("/usr/lib/jvm")
 _configured = False
 
 
-class JavaNotFound(RuntimeError):
+class JavaNotFound(UserError, RuntimeError):
     pass
 
 

@@ -8,13 +8,11 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from leser_bench.errors import ConfigError
+
 TESTS = ("permutation", "t", "wilcoxon")
 CORRECTIONS = ("holm", "bonferroni", "fdr_bh", "none")
 CI_METHODS = ("percentile", "bca")
-
-
-class ConfigError(ValueError):
-    """A configuration key is unknown or its value is not allowed. The message names the key."""
 
 
 @dataclass(frozen=True)
