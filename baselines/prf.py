@@ -15,7 +15,8 @@ from tqdm.auto import tqdm
 
 from leser_bench.data.records import Query
 from leser_bench.expansion import Expansion
-from leser_bench.methods import ConfigError
+from leser_bench.errors import ConfigError
+from leser_bench.methods import MethodKind
 from leser_bench.retrieval.retriever import Retriever
 
 RM3_KEYS = ("fb_terms", "fb_docs", "original_query_weight")
@@ -80,3 +81,7 @@ def build_rocchio(method_cfg: Mapping[str, Any], context: Any) -> PRFExpander:
     check_rocchio(method_cfg, context)
     prf = {"method": "rocchio", **_params(method_cfg, ROCCHIO_KEYS)}
     return PRFExpander(method_cfg["name"], prf, context.retriever, record_terms=False)
+
+
+RM3 = MethodKind("rm3", build=build_rm3, check=check_rm3)
+ROCCHIO = MethodKind("rocchio", build=build_rocchio, check=check_rocchio)

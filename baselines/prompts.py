@@ -1,11 +1,11 @@
 """Prompts of the baselines that do not write keyword expansions: Query2doc's pseudo-document and
 doc2query's generated queries. (Keyword expansion prompts, context-aware included, come from the
-shared builder :func:`leser_bench.prompting.build_messages`, as LESER's do.)"""
+shared builder :func:`leser_bench.policy.prompting.build_messages`, as LESER's do.)"""
 
 from __future__ import annotations
 
 from leser_bench.data.records import Product, Query
-from leser_bench.rules import RulesConfig
+from leser_bench.policy.rules import RulesConfig
 
 PASSAGE_SYSTEM = (
     "You write short product descriptions for an online shop. Describe the kind of product a shopper "

@@ -28,9 +28,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from leser_bench.data.world import WorldConfig, generate_world  # noqa: E402
 from leser_bench.llm.config import ModelConfig  # noqa: E402
-from leser_bench.prompting import search_context  # noqa: E402
+from leser_bench.policy.prompting import search_context  # noqa: E402
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index  # noqa: E402
-from leser_bench.rules import RulesConfig  # noqa: E402
+from leser_bench.policy.rules import RulesConfig  # noqa: E402
 from leser_bench.training.data import TrainingSetup, prompt_config  # noqa: E402
 from leser_bench.training.grpo import GRPOSettings, train_grpo  # noqa: E402
 from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir  # noqa: E402

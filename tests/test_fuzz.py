@@ -14,7 +14,7 @@ from leser_bench.evaluation import evaluate, resolve_all
 from leser_bench.evaluation.expansion_metrics import CoverageConfig, coverage, rule_metrics
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval import IndexConfig, Retriever, build_index
-from leser_bench.rules import RuleChecker, RulesConfig, expansion_from_output
+from leser_bench.policy.rules import RuleChecker, RulesConfig, expansion_from_output
 
 BATCH = 100
 BATCHES = 100  # 10,000 strings

@@ -13,7 +13,7 @@ import pytest
 from leser_bench.data.world import WorldConfig, generate_world
 from leser_bench.llm.config import ModelConfig
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
-from leser_bench.rules import RulesConfig
+from leser_bench.policy.rules import RulesConfig
 from leser_bench.training.data import TrainingSetup, prompt_config
 from leser_bench.training.grpo import GRPOSettings, train_grpo
 from leser_bench.training.reward import RewardLeakError

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leser_bench.parsing import MAX_ITEM_CHARS, MAX_ITEMS, ParsedOutput, parse_expansions
+from leser_bench.policy.parsing import MAX_ITEM_CHARS, MAX_ITEMS, ParsedOutput, parse_expansions
 
 
 @pytest.mark.parametrize(

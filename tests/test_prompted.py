@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 
 from baselines_fixture import fresh_cache, make_context
-from baselines import llm_common
-from baselines.few_shot import FewShotConfig, choose_examples, example_pool, title_targets
-from baselines.prompted import PromptedExpander
+from leser_bench.policy import llm as llm_common
+from leser_bench.policy.examples import FewShotConfig, choose_examples, example_pool, title_targets
+from leser_bench.policy.expander import PromptedExpander
 from leser_bench.data.records import Dataset, Product, Query, Split
 from leser_bench.data.world import WorldConfig, generate_world
 from leser_bench.expansion import Expansion
 from leser_bench.llm import CachedBackend
 from leser_bench.llm.hf_backend import TransformersBackend
 from leser_bench.methods import ConfigError, MethodContext, build_expander
-from leser_bench.prompting import build_messages, search_context
+from leser_bench.policy.prompting import build_messages, search_context
 from leser_bench.retrieval import IndexConfig, RetrieverConfig, build_index
 
 METHODS = ("zero_shot", "few_shot", "query2doc", "context_aware")
@@ -190,12 +190,12 @@ def test_query2doc_expansion_text_follows_the_retriever_combination(world: Datas
     expander = build_expander(small_method(context, "query2doc"), context)
     query = Query(id="q", text="coffee maker")
     passage = "<think>hmm</think> A drip brewer for filter coffee,\n 12 cups."
-    concat = expander._passage_expansion(Expansion(query=query), passage)
+    concat = expander.to_expansion(Expansion(query=query), passage)
     assert concat.texts == ["coffee maker coffee maker coffee maker A drip brewer for filter coffee, 12 cups."]
     assert not concat.fell_back and sum(concat.violations.values()) == 0
     context.retriever.config = RetrieverConfig(threads=1, combine="rrf")
-    rrf = expander._passage_expansion(Expansion(query=query), passage)
+    rrf = expander.to_expansion(Expansion(query=query), passage)
     assert rrf.texts[0].startswith(" ".join(["coffee maker"] * 5) + " A drip brewer")
-    banned = expander._passage_expansion(Expansion(query=query),
+    banned = expander.to_expansion(Expansion(query=query),
                                          "A cheap coffee maker on sale.")
     assert banned.fell_back and banned.texts == [] and banned.violations["banned_term"] == 1

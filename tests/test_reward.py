@@ -20,7 +20,7 @@ import pytest
 from leser_bench.data.records import GainMapping, Product, Query
 from leser_bench.evaluation import resolve
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
-from leser_bench.rules import RuleChecker, RulesConfig
+from leser_bench.policy.rules import RuleChecker, RulesConfig
 from leser_bench.training.reward import RewardConfig, RewardLeakError, SearchReward, completion_text
 
 PRODUCTS = [

@@ -13,8 +13,8 @@ from omegaconf import OmegaConf
 
 from leser_bench.data.records import Query
 from leser_bench.expansion import Expansion
-from leser_bench.parsing import parse_expansions
-from leser_bench.rules import RULE_NAMES, PhraseIndex, RuleChecker, RulesConfig, expansion_from_output
+from leser_bench.policy.parsing import parse_expansions
+from leser_bench.policy.rules import RULE_NAMES, PhraseIndex, RuleChecker, RulesConfig, expansion_from_output
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "rules" / "default.yaml"
 BRANDS = ["Nike", "Adidas", "New Balance", "Generic", "X"]

@@ -13,7 +13,7 @@ from leser_bench.data.world import WorldConfig, generate_world
 from leser_bench.llm.config import ModelConfig
 from leser_bench.methods import ConfigError, MethodContext
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
-from leser_bench.rules import RulesConfig
+from leser_bench.policy.rules import RulesConfig
 from leser_bench.training.data import TrainingSetup, prompt_config
 from leser_bench.data.records import Product
 from leser_bench.training.sft import SFTSettings, context_title_targets, rejection_targets, title_targets, train_sft
@@ -146,7 +146,7 @@ def test_tiny_sft_trains_the_last_layer_and_is_seeded(world, retriever: Retrieve
 def test_sft_then_leser_reuses_the_sft_model_and_checkpoints_load(world, retriever: Retriever, tiny_model: Path,
                                                                 tmp_path: Path) -> None:
     from baselines.sft import build_sft
-    from leser_bench.leser import build_leser
+    from leser_bench.methods.leser import build_leser
 
     model = model_cfg(tiny_model, tmp_path / "cache").__dict__
     context = MethodContext(dataset=world, retriever=retriever, cache_dir=tmp_path / "cache", seed=3,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leser_bench.training.policy import register_trained, trained_or_resumed
+from leser_bench.training.registry import register_trained, trained_or_resumed
 
 
 def fake_final(directory: Path) -> Path:

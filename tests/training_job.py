@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from leser_bench.data.world import WorldConfig, generate_world
-from leser_bench.leser import train_leser
+from leser_bench.methods.leser import train_leser
 from leser_bench.llm.config import ModelConfig
 from leser_bench.methods import MethodContext
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index

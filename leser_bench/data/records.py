@@ -67,6 +67,13 @@ class GainMapping:
         """Grade -> gain, the form ir-measures' ``nDCG(gains=…)`` takes."""
         return {self.grades[label]: float(self.gains[label]) for label in self.grades}
 
+    def relevant_grade(self, configured: int | None = None) -> int:
+        """The lowest grade that counts as relevant: ``configured`` (``evaluation.relevant_grade``) when
+        set, else ESCI's Exact grade, else the highest grade. The one place this default is decided."""
+        if configured is not None:
+            return int(configured)
+        return self.grades["E"] if "E" in self.grades else max(self.grades.values())
+
     def describe(self) -> str:
         parts = [f"{label}={self.gains[label]:g} (grade {self.grades[label]})" for label in self.grades]
         return ", ".join(parts)

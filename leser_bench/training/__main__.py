@@ -9,44 +9,34 @@ result afterwards with ``python -m leser_bench +experiment=leser methods.leser.c
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-log = logging.getLogger("leser_bench.training")
-
 
 @hydra.main(config_path="../../conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+
     from leser_bench.data.loading import load_dataset  # noqa: PLC0415
-    from leser_bench.errors import USER_ERRORS  # noqa: PLC0415
-    from leser_bench.methods import ConfigError, MethodContext  # noqa: PLC0415
-    from leser_bench.pipeline import method_configs, retriever_config  # noqa: PLC0415
-    from leser_bench.retrieval import IndexConfig, Retriever, build_index  # noqa: PLC0415
+    from leser_bench.errors import USER_ERRORS, ConfigError  # noqa: PLC0415
+    from leser_bench.methods import kind_of  # noqa: PLC0415
+    from leser_bench.pipeline import method_configs, validate  # noqa: PLC0415
+    from leser_bench.pipeline.run import method_context  # noqa: PLC0415
 
     try:
+        validate(cfg)
         name = str(cfg.get("train_method") or "leser")
         methods = method_configs(cfg)
-        if name not in methods or methods[name].get("kind") not in ("leser", "sft"):
-            raise ConfigError(f"train_method={name!r}: no LESER/SFT method of that name in {sorted(methods)}")
+        trainable = sorted(key for key, m in methods.items() if kind_of(m, key).train is not None)
+        if name not in trainable:
+            raise ConfigError(f"train_method={name!r}: no method of that name that trains; trainable: {trainable}")
         dataset = load_dataset(OmegaConf.to_container(cfg.dataset, resolve=True))
-        ret_cfg, _ = retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
-        cache_dir = Path(cfg.cache_dir)
-        retriever = Retriever(build_index(dataset.products, IndexConfig(threads=ret_cfg.threads), cache_dir), ret_cfg)
-        context = MethodContext(dataset=dataset, retriever=retriever, cache_dir=cache_dir, seed=int(cfg.seed),
-                                config=OmegaConf.to_container(cfg, resolve=True))
-        if methods[name]["kind"] == "leser":
-            from leser_bench.leser import train_leser  # noqa: PLC0415
-
-            final = train_leser(methods[name], context)
-        else:
-            from baselines.sft import train_sft_method  # noqa: PLC0415
-
-            final = train_sft_method(methods[name], context)
-        retriever.close()
+        context = method_context(cfg, dataset, Path(HydraConfig.get().runtime.output_dir))
+        final = kind_of(methods[name], name).train(methods[name], context)  # type: ignore[misc]
+        context.retriever.close()
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -1,6 +1,6 @@
 """What training needs from the harness: the policy's prompts, the train split, the reward, the base model.
 
-The policy input is the shared prompt (:func:`leser_bench.prompting.build_messages`): the raw query,
+The policy input is the shared prompt (:func:`leser_bench.policy.prompting.build_messages`): the raw query,
 the top-k products the Retriever returns for it, the platform rules in words and the answer
 format; exactly what the context-aware prompted baseline sees. Only the TRAIN split's queries and
 qrels enter a :class:`TrainingSetup`; the ids of every other split are handed to the reward as
@@ -17,8 +17,8 @@ from typing import Any
 from leser_bench.data.records import Dataset, Product, Split
 from leser_bench.evaluation.measures import resolve
 from leser_bench.llm.config import ModelConfig
-from leser_bench.prompting import PromptConfig, build_messages, search_context
-from leser_bench.rules import PhraseIndex, RuleChecker, RulesConfig, catalogue_brands
+from leser_bench.policy.prompting import PromptConfig, build_messages, search_context
+from leser_bench.policy.rules import PhraseIndex, RuleChecker, RulesConfig, catalogue_brands
 from leser_bench.training.reward import RewardConfig, SearchReward
 
 

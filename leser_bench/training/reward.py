@@ -1,7 +1,7 @@
 """LESER's search-engine reward: TRL reward callables backed by the evaluation Retriever and measures.
 
-Each completion is parsed (:func:`leser_bench.parsing.parse_expansions`), checked against the
-platform rules (:class:`leser_bench.rules.RuleChecker`), and the expansions it keeps are searched
+Each completion is parsed (:func:`leser_bench.policy.parsing.parse_expansions`), checked against the
+platform rules (:class:`leser_bench.policy.rules.RuleChecker`), and the expansions it keeps are searched
 with the **same** :class:`~leser_bench.retrieval.Retriever` and scored with the **same**
 :class:`~leser_bench.evaluation.Measure` objects and :func:`~leser_bench.evaluation.evaluate` that
 evaluation uses, against the TRAINING qrels only. Components (each a TRL reward callable, so TRL
@@ -31,8 +31,8 @@ from leser_bench.evaluation.measures import MeasureError, parse
 from leser_bench.evaluation.expansion_metrics import CoverageConfig, coverage
 from leser_bench.evaluation.measures import Measure
 from leser_bench.expansion import Expansion
-from leser_bench.parsing import parse_expansions
-from leser_bench.rules import RuleChecker, catalogue_brands
+from leser_bench.policy.parsing import parse_expansions
+from leser_bench.policy.rules import RuleChecker, catalogue_brands
 
 COMPONENTS = ("relevance", "coverage", "compliance", "format")
 DEFAULT_WEIGHTS = {"relevance": 1.0, "coverage": 1.0, "compliance": 0.25, "format": 0.25}

@@ -20,7 +20,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from leser_bench.llm import GenerationConfig, build_backend
-from leser_bench.rules import RuleChecker, tokens
+from leser_bench.policy.rules import RuleChecker, tokens
 from leser_bench.training.data import TrainingSetup
 
 if TYPE_CHECKING:
@@ -58,9 +58,9 @@ def rejection_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[
 
 def title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
     """Product-type phrases from the titles of each query's Exact-labelled training products (the
-    few-shot baseline's :func:`baselines.few_shot.title_targets`: brands, colours and the query's
+    few-shot baseline's :func:`leser_bench.policy.examples.title_targets`: brands, colours and the query's
     own words removed), checked by the rules."""
-    from baselines.few_shot import title_targets as phrases  # noqa: PLC0415
+    from leser_bench.policy.examples import title_targets as phrases  # noqa: PLC0415
 
     products = setup.dataset.product_index()
     split = setup.train

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leser_bench.data.records import Dataset, Product, Query
-from leser_bench.rules import tokens
+from leser_bench.policy.rules import tokens
 
 SOURCES = ("titles", "meta")
 SELECTIONS = ("similar", "random")

@@ -29,7 +29,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from leser_bench.expansion import Expansion
-from leser_bench.parsing import ParsedOutput, parse_expansions
+from leser_bench.policy.parsing import ParsedOutput, parse_expansions
 
 RULE_NAMES = ("non_empty", "charset", "banned_term", "brand_hijack", "max_words", "near_duplicate_query",
               "near_duplicate_other", "max_expansions", "format")

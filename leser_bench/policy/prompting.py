@@ -3,7 +3,7 @@
 A prompt holds the raw query, optionally what the search engine returns for it (top-k product
 titles, brands, types, colours — LESER's input), optionally a few solved examples, and the
 platform rules in words; it asks for optional reasoning in ``<think>…</think>`` followed by a JSON
-list of expansions, the format :func:`leser_bench.parsing.parse_expansions` expects.
+list of expansions, the format :func:`leser_bench.policy.parsing.parse_expansions` expects.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from leser_bench.data.records import Product, Query
-from leser_bench.rules import RulesConfig
+from leser_bench.policy.rules import RulesConfig
 
 SYSTEM_PROMPT = (
     "You expand e-commerce search queries so that the search engine finds more of the products the "

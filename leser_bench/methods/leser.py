@@ -16,7 +16,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from leser_bench.methods import MethodContext
+from leser_bench.cache import content_hash
+from leser_bench.methods.context import MethodContext, stage_reuse
+from leser_bench.methods.registry import MethodKind
+from leser_bench.policy.trained import (
+    build_trained_policy,
+    output_dir,
+    parsed_settings,
+    threads_default,
+    train_sft_model,
+    training_setup,
+    training_split,
+)
+from leser_bench.training.registry import trained_or_resumed, training_key
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +37,6 @@ def check_leser(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG0
     """The GRPO settings (``train``) and, for an SFT warm start, the SFT settings (``sft``) parse and
     are possible (e.g. num_generations divides the batch), before any data is loaded."""
     from leser_bench.training.grpo import GRPOSettings  # noqa: PLC0415
-    from leser_bench.training.policy import parsed_settings  # noqa: PLC0415
     from leser_bench.training.sft import SFTSettings  # noqa: PLC0415
 
     if method_cfg.get("checkpoint"):
@@ -36,26 +47,9 @@ def check_leser(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG0
         parsed_settings(SFTSettings, method_cfg.get("sft"), f"methods.{name}.sft")
 
 
-def build_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
-    from leser_bench.training.policy import build_trained_policy  # noqa: PLC0415
-
-    return build_trained_policy(method_cfg, context, train_leser)
-
-
 def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
     """Train LESER (SFT warm start first when configured); returns the final model directory."""
     from leser_bench.training.grpo import GRPOSettings, train_grpo  # noqa: PLC0415
-    from leser_bench.cache import content_hash  # noqa: PLC0415
-    from leser_bench.training.policy import (  # noqa: PLC0415
-        output_dir,
-        parsed_settings,
-        stage_reuse,
-        threads_default,
-        trained_or_resumed,
-        training_key,
-        training_setup,
-    )
-    from leser_bench.training.sft import SFTSettings, train_sft  # noqa: PLC0415
 
     setup = training_setup(method_cfg, context)
     name = method_cfg.get("name")
@@ -64,16 +58,10 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
     out = output_dir(method_cfg, context)
     init, sft_key = None, None
     if settings.init_from == "sft":
-        sft_settings = parsed_settings(SFTSettings, threads_default(method_cfg.get("sft"), setup.model),
-                                       f"methods.{name}.sft")
-        sft_setup = training_setup(method_cfg, context)
-        if sft_settings.max_queries:
-            sft_setup.max_queries = sft_settings.max_queries
-        sft_key = training_key("sft", sft_settings, sft_setup)
         # the SFT baseline of the same experiment registered this key: then it is reused, not retrained
-        init = str(trained_or_resumed(context.cache_dir, sft_key, out / "sft",
-                                      lambda resume: train_sft(sft_setup, sft_settings, out / "sft", resume).final_dir,
-                                      copy_records=False, reuse=stage_reuse(context)))
+        sft_dir, sft_key = train_sft_model(method_cfg, context, method_cfg.get("sft"), out / "sft",
+                                           f"methods.{name}.sft", copy_records=False)
+        init = str(sft_dir)
 
     def grpo(resume: Path | None) -> Path:
         result = train_grpo(setup, settings, out, init_model=init, resume_from=resume)
@@ -82,3 +70,11 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
 
     key = content_hash("leser", training_key("grpo", settings, setup), sft_key)
     return trained_or_resumed(context.cache_dir, key, out, grpo, reuse=stage_reuse(context))
+
+
+def build_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
+    return build_trained_policy(method_cfg, context, train_leser)
+
+
+LESER = MethodKind("leser", build=build_leser, check=check_leser, per_query_llm=True, uses_llm=True,
+                   train=train_leser, extra_split=training_split)

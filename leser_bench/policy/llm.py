@@ -1,19 +1,21 @@
-"""What the LLM baselines share: reading their config, building the (cached) backend, chunked
-generation with a progress bar, and the catalogue's brand index for the brand-hijack rule."""
+"""What every LLM method shares (the policy, the prompted baselines, doc2query): reading their config,
+building the (cached) backend, chunked generation with a progress bar, and the catalogue's brand index for
+the brand-hijack rule."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from leser_bench.errors import ConfigError
 from leser_bench.llm import GenerationConfig, LLMBackend, ModelConfig, Prompt, build_backend
 from leser_bench.llm.types import Generation
-from leser_bench.methods import ConfigError, MethodContext
-from leser_bench.rules import PhraseIndex, RulesConfig, catalogue_brands
+from leser_bench.methods.context import MethodContext
+from leser_bench.policy.rules import PhraseIndex, RulesConfig, catalogue_brands
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.IGNORECASE | re.DOTALL)
 
@@ -39,15 +41,20 @@ def dataclass_from(cls: type, values: Mapping[str, Any] | None, where: str) -> A
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def model_config(context: MethodContext, method_cfg: Mapping[str, Any] | None = None) -> ModelConfig:
-    """The method's own ``model`` block if it has one, else the ``model`` config group."""
+def model_config(context: Any, method_cfg: Mapping[str, Any] | None = None) -> ModelConfig:
+    """The method's own ``model`` block if it has one, else the ``model`` config group; its ``cache_dir``
+    defaults to the run's. The one model-config builder (prompted, trained and doc2query methods)."""
     values = (method_cfg or {}).get("model") or context.config.get("model")
     if not values:
         raise ConfigError("LLM methods need the `model` config group (e.g. `model=smollm2_135m`)")
     try:
-        return ModelConfig.from_dict(values)
+        model = ModelConfig.from_dict(values)
     except ValueError as exc:
         raise ConfigError(f"model: {exc}") from None
+    cache_dir = getattr(context, "cache_dir", None)
+    if model.cache_dir is None and cache_dir is not None:
+        model = replace(model, cache_dir=str(cache_dir))
+    return model
 
 
 def generation_config(method_cfg: Mapping[str, Any], model: ModelConfig, context: MethodContext) -> GenerationConfig:

@@ -1,0 +1,123 @@
+"""The one table of method kinds. Each kind is declared once, next to its code, as a :class:`MethodKind`:
+what builds it, what checks its config, whether it prompts an LLM per query, trains, or changes the index.
+The pipeline, the config validation, the report's run info and the training CLI all read it from here.
+
+A kind is found by its name in :data:`BUILTIN` (imported only when used, so ``--help`` stays fast), in
+kinds added with :func:`register`, or as ``module:ATTRIBUTE`` naming a MethodKind in any importable
+module (``kind: my_package.my_kind:KIND`` in a method YAML): a new kind is one module plus one YAML.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leser_bench.errors import ConfigError
+from leser_bench.expansion import Expander
+from leser_bench.methods.context import ConfigView, MethodContext, MethodSystem
+
+Builder = Callable[[Mapping[str, Any], MethodContext], "Expander | MethodSystem"]
+
+
+@dataclass(frozen=True)
+class MethodKind:
+    """Everything the harness needs to know about one kind of method."""
+
+    name: str
+    #: ``build(method_cfg, context)`` -> an Expander, or a MethodSystem for a document-side method.
+    build: Builder
+    #: ``check(method_cfg, view)``: refuses impossible settings (ConfigError) before any data is loaded.
+    check: Callable[[Mapping[str, Any], ConfigView], object] | None = None
+    #: prompts an LLM once per evaluated query: on a CPU budget it sees the budget's sample of the split.
+    per_query_llm: bool = False
+    #: uses an LLM at all (the run info records its model and generation seed).
+    uses_llm: bool = False
+    #: changes the index: built even when its expansions are cached, and searched through its own retriever.
+    document_side: bool = False
+    #: ``train(method_cfg, context)`` -> the final model directory (what the training CLI runs).
+    train: Callable[[Mapping[str, Any], MethodContext], Path] | None = None
+    #: ``extra_split(method_cfg)`` -> the split it reads besides the evaluated one (examples, training), or None.
+    extra_split: Callable[[Mapping[str, Any]], str | None] | None = None
+
+
+#: kind name -> "module:ATTRIBUTE" of its MethodKind.
+BUILTIN: dict[str, str] = {
+    "identity": "leser_bench.methods.identity:IDENTITY",
+    "rm3": "baselines.prf:RM3",
+    "rocchio": "baselines.prf:ROCCHIO",
+    "zero_shot": "baselines.prompted:ZERO_SHOT",
+    "few_shot": "baselines.prompted:FEW_SHOT",
+    "query2doc": "baselines.prompted:QUERY2DOC",
+    "context_aware": "baselines.prompted:CONTEXT_AWARE",
+    "doc2query": "baselines.doc2query:DOC2QUERY",
+    "sft": "baselines.sft:SFT",
+    "leser": "leser_bench.methods.leser:LESER",
+}
+_REGISTERED: dict[str, MethodKind] = {}
+
+
+def register(kind: MethodKind) -> MethodKind:
+    """Make ``kind`` known by its name for this process (e.g. a plugin's own kind)."""
+    if kind.name in BUILTIN:
+        raise ConfigError(f"method kind {kind.name!r} is built in; choose another name")
+    _REGISTERED[kind.name] = kind
+    return kind
+
+
+def known_kinds() -> list[str]:
+    return sorted({*BUILTIN, *_REGISTERED})
+
+
+def _load(target: str, where: str) -> MethodKind:
+    module_name, _, attribute = target.partition(":")
+    try:
+        kind = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"{where}: cannot load the method kind {target!r} ({exc})") from None
+    if not isinstance(kind, MethodKind):
+        raise ConfigError(f"{where}: {target!r} is a {type(kind).__name__}, not a MethodKind")
+    return kind
+
+
+def kind_of(method_cfg: Mapping[str, Any], key: str | None = None) -> MethodKind:
+    """The MethodKind of a method config; an unknown kind is a ConfigError listing the known ones."""
+    name = method_cfg.get("kind")
+    where = f"methods.{key or method_cfg.get('name')}.kind"
+    if isinstance(name, str) and name in _REGISTERED:
+        return _REGISTERED[name]
+    if isinstance(name, str) and name in BUILTIN:
+        return _load(BUILTIN[name], where)
+    if isinstance(name, str) and ":" in name:
+        return _load(name, where)
+    raise ConfigError(f"{where}={name!r} is not a known method kind; allowed: {known_kinds()} "
+                      "or 'module:ATTRIBUTE' naming a MethodKind")
+
+
+def check_method_settings(key: str, method_cfg: Mapping[str, Any], view: ConfigView) -> None:
+    """The method has a name and a known kind, and the kind's own check passes (ConfigError if not)."""
+    kind = kind_of(method_cfg, key)
+    if not method_cfg.get("name"):
+        raise ConfigError(f"methods.{key}.name is missing")
+    if kind.check is not None:
+        kind.check(method_cfg, view)
+
+
+def build_method(method_cfg: Mapping[str, Any], context: MethodContext) -> MethodSystem:
+    """The built method; its expander is named after the method."""
+    kind = kind_of(method_cfg)
+    if not method_cfg.get("name"):
+        raise ConfigError(f"methods.{method_cfg.get('kind')}.name is missing")
+    built = kind.build(method_cfg, context)
+    system = built if isinstance(built, MethodSystem) else MethodSystem(expander=built)
+    if kind.document_side and system.own_retriever is None:
+        raise TypeError(f"method kind {kind.name!r} is document-side but its builder returned no retriever")
+    system.expander.name = str(method_cfg["name"])
+    return system
+
+
+def build_expander(method_cfg: Mapping[str, Any], context: MethodContext) -> Expander:
+    """The method's expander alone (tests, notebooks)."""
+    return build_method(method_cfg, context).expander

@@ -1,0 +1,85 @@
+"""Every check of a run's config, done before any work: method settings, data set, retriever, evaluation,
+budget, statistics and A/B simulation. ``--cfg job`` composes the same config; the run calls :func:`validate`
+first, so every user error ends as one line and exit 2 before the data set is loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from leser_bench.abtest import abtest_config_from
+from leser_bench.data.loading import dataset_config
+from leser_bench.errors import ConfigError
+from leser_bench.evaluation import MeasureError
+from leser_bench.evaluation.measures import parse as parse_measure
+from leser_bench.methods import ConfigView, check_method_settings
+from leser_bench.retrieval import RetrieverConfig
+from leser_bench.stats import stats_config_from
+
+
+def method_configs(cfg: DictConfig) -> dict[str, dict[str, Any]]:
+    """The methods to run, in order: ``methods.*`` then the single ``method`` override, if any."""
+    methods: dict[str, dict[str, Any]] = {}
+    for key, value in (cfg.get("methods") or {}).items():
+        if value is not None:
+            methods[str(key)] = OmegaConf.to_container(value, resolve=True)
+    single = cfg.get("method")
+    if single is not None:
+        single = OmegaConf.to_container(single, resolve=True)
+        methods[str(single.get("name"))] = single
+    if not methods:
+        raise ConfigError("no methods configured: set `methods` or `method=<name>`")
+    return methods
+
+
+def retriever_config(cfg: Mapping[str, Any]) -> tuple[RetrieverConfig, int]:
+    values = dict(cfg)
+    k = int(values.pop("k", 1000))
+    if k <= 0:
+        raise ConfigError(f"retriever.k must be > 0, got {k}")
+    allowed = set(RetrieverConfig.__dataclass_fields__)
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ConfigError(f"retriever: unknown keys {unknown}; allowed: {sorted(allowed | {'k'})}")
+    try:
+        return RetrieverConfig(**values), k
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def validate(cfg: DictConfig) -> None:
+    """Check every config group before any work is done."""
+    dataset_config(OmegaConf.to_container(cfg.dataset, resolve=True))
+    retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
+    view = ConfigView(config=OmegaConf.to_container(cfg, resolve=True), seed=int(cfg.seed))
+    for key, method_cfg in method_configs(cfg).items():
+        check_method_settings(key, method_cfg, view)
+    check_evaluation_config(cfg.evaluation)
+    check_budget(cfg.get("budget") or {})
+    stats_config_from(cfg.get("stats"))
+    abtest_config_from(cfg.get("abtest"))
+    if cfg.baseline not in method_configs(cfg):
+        raise ConfigError(f"baseline={cfg.baseline!r} is not among the methods run: {list(method_configs(cfg))}")
+
+
+def check_budget(budget: Mapping[str, Any]) -> None:
+    """The evaluation sample size is a positive integer or null (the whole split)."""
+    size = budget.get("llm_queries")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ConfigError(f"budget.llm_queries={size!r}; allowed: a number >= 1 or null (the whole split)")
+
+
+def check_evaluation_config(evaluation: DictConfig) -> None:
+    """Measure names ir-measures knows and positive cutoffs, before any data is loaded."""
+    for name in evaluation.measures or []:
+        try:
+            cutoff = parse_measure(str(name)).params.get("cutoff")
+        except MeasureError as exc:
+            raise ConfigError(f"evaluation.measures: {exc}") from None
+        if cutoff is not None and int(cutoff) <= 0:
+            raise ConfigError(f"evaluation.measures: {name!r} has cutoff {cutoff}; a cutoff must be > 0")
+    coverage_k = int(evaluation.coverage.k)
+    if coverage_k <= 0:
+        raise ConfigError(f"evaluation.coverage.k must be > 0, got {coverage_k}")
