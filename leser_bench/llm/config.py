@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leser_bench.config import section
 from leser_bench.llm.types import GenerationConfig, default_cache_dir
 
 BACKENDS = ("transformers", "vllm")
@@ -53,12 +54,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | Any) -> ModelConfig:
-        values = _plain(values)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown model config keys {unknown}; known: {sorted(known)}")
-        return cls(**values)
+        return section(cls, values, "model", label="model")
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -66,14 +62,3 @@ class ModelConfig:
 
     def generation_config(self, **overrides: Any) -> GenerationConfig:
         return GenerationConfig.from_dict({**self.generation, **overrides})
-
-
-def _plain(values: Any) -> dict[str, Any]:
-    """A plain dict from a dict or an OmegaConf DictConfig (interpolations resolved)."""
-    if hasattr(values, "_metadata") and hasattr(values, "items"):  # DictConfig, without importing it
-        from omegaconf import OmegaConf
-
-        values = OmegaConf.to_container(values, resolve=True)
-    if not isinstance(values, Mapping):
-        raise ValueError(f"model config must be a mapping, got {type(values).__name__}")
-    return dict(values)
