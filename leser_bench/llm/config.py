@@ -15,6 +15,9 @@ BACKENDS = ("transformers", "vllm")
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """Defaults: the CPU default model, conf/model/smollm2_135m.yaml (kept equal by
+    tests/test_config_defaults.py); the other model files are other models."""
+
     #: short name used in reports.
     name: str = "smollm2_135m"
     #: "transformers" (CPU default) or "vllm" (GPU, optional extra).
@@ -30,8 +33,8 @@ class ModelConfig:
     dtype: str = "float32"
     #: converted models and generations go under here; None -> $LESER_BENCH_CACHE or .cache/leser_bench.
     cache_dir: str | None = None
-    #: True: never contact the hub; None: follow HF_HUB_OFFLINE.
-    offline: bool | None = None
+    #: True: never contact the hub (the default model ships in a package); None: follow HF_HUB_OFFLINE.
+    offline: bool | None = True
     #: wrap the backend in the on-disk generation cache.
     cache_generations: bool = True
     trust_remote_code: bool = False
@@ -41,7 +44,7 @@ class ModelConfig:
     #: extra keyword arguments for ``vllm.LLM`` (gpu_memory_utilization, max_model_len, …).
     engine: dict[str, Any] = field(default_factory=dict)
     #: default generation settings (keys of GenerationConfig).
-    generation: dict[str, Any] = field(default_factory=dict)
+    generation: dict[str, Any] = field(default_factory=lambda: GenerationConfig().to_dict())
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

@@ -23,7 +23,7 @@ class LoraSettings:
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
     #: adapt only the last N decoder layers (0 = all). Back-propagation then stops at the lowest adapted
     #: layer, which is what makes CPU training affordable (the frozen lower layers only run forward).
-    last_n_layers: int = 0
+    last_n_layers: int = 8
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> LoraSettings:
