@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from leser_bench.cache import atomic_write_text
+from leser_bench.config import check_keys
 
 REPO = Path(__file__).resolve().parents[1]
 #: higher/lower: Anserini's one-sided rule; both: any move beyond the tolerance fails (for values that
@@ -92,10 +93,7 @@ def load_spec(path: Path) -> RegressionSpec:
         raise RegressionSpecError(f"{path}: not readable YAML ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("experiment"), str):
         raise RegressionSpecError(f"{path}: expected a mapping with 'experiment: <name>' (a conf/experiment/ file)")
-    unknown = set(raw) - {"experiment", "overrides", "tolerance", "checks"}
-    if unknown:
-        raise RegressionSpecError(f"{path}: unknown keys {sorted(unknown)}; allowed: experiment, overrides, "
-                                  "tolerance, checks")
+    check_keys(raw, ("experiment", "overrides", "tolerance", "checks"), str(path), error=RegressionSpecError)
     overrides = raw.get("overrides") or []
     if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
         raise RegressionSpecError(f"{path}: overrides must be a list of Hydra override strings")
@@ -105,9 +103,7 @@ def load_spec(path: Path) -> RegressionSpec:
         where = f"{path}: checks[{i}]"
         if not isinstance(item, dict) or not {"method", "measure", "expected"} <= set(item):
             raise RegressionSpecError(f"{where}: needs method, measure and expected (got {item!r})")
-        extra = set(item) - {"method", "measure", "expected", "tolerance", "direction"}
-        if extra:
-            raise RegressionSpecError(f"{where}: unknown keys {sorted(extra)}")
+        check_keys(item, ("method", "measure", "expected", "tolerance", "direction"), where, error=RegressionSpecError)
         direction = item.get("direction", "higher")
         if direction not in DIRECTIONS:
             raise RegressionSpecError(f"{where}: direction {direction!r} is not one of {DIRECTIONS}")

@@ -46,3 +46,21 @@ def test_models_name_the_llm_that_methods_inherit() -> None:
     assert "SmolLM2" in found["model"] or "smollm2" in found["model"].lower()
     own = models(_config("suite=prf", "method=zero_shot", "+method.model={name: other-llm, path: /models/other}"))
     assert own["method.model"].startswith("other-llm") and "model" not in own
+
+
+def test_a_seed_left_out_is_reported_as_its_parser_takes_it() -> None:
+    """No literal copies: the run's seed, or the default of the dataclass that parses the section."""
+    from baselines.few_shot import FewShotConfig
+    from leser_bench.stats.config import StatsConfig
+    from leser_bench.training.grpo import GRPOSettings
+    from leser_bench.training.sft import SFTSettings
+
+    config = _config("seed=5", "+experiment=leser")
+    del config["stats"]["seed"], config["methods"]["leser"]["train"]["seed"], config["methods"]["sft"]["train"]["seed"]
+    found = seeds(config)
+    assert found["stats.seed"] == StatsConfig().seed
+    assert found["methods.leser.train.seed"] == GRPOSettings().seed
+    assert found["methods.sft.train.seed"] == SFTSettings().seed
+    few = _config("seed=5", "+experiment=baselines")
+    del few["methods"]["few_shot"]["few_shot"]["seed"]
+    assert seeds(few)["methods.few_shot.few_shot.seed"] == FewShotConfig().seed

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from leser_bench.config import section
 from leser_bench.stats.config import (
     CORRECTIONS,
     ConfigError,
@@ -15,7 +16,6 @@ from leser_bench.stats.config import (
     check_int,
     check_open_unit,
     check_probability,
-    dataclass_from,
 )
 
 CLICK_MODELS = ("pbm", "cascade", "dbn")
@@ -150,9 +150,9 @@ class ABTestConfig:
 
 
 def click_config_from(cfg: Mapping[str, Any] | None) -> ClickModelConfig:
-    return dataclass_from(ClickModelConfig, cfg, "abtest.click")
+    return section(ClickModelConfig, cfg, "abtest.click")
 
 
 def abtest_config_from(cfg: Mapping[str, Any] | None) -> ABTestConfig:
     """Validate a plain (or OmegaConf) mapping such as conf/abtest/default.yaml into an ABTestConfig."""
-    return dataclass_from(ABTestConfig, cfg, "abtest", nested={"click": click_config_from})
+    return section(ABTestConfig, cfg, "abtest", nested={"click": click_config_from})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from leser_bench.config import section
 from leser_bench.data.records import Dataset, DataError
 
 #: source -> (module, config dataclass, loader function)
@@ -17,15 +17,6 @@ SOURCES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _config_object(config_class: type, values: Mapping[str, Any], where: str) -> Any:
-    allowed = {f.name for f in dataclasses.fields(config_class)}
-    unknown = sorted(set(values) - allowed)
-    if unknown:
-        raise DataError(f"{where}: unknown keys {unknown}; allowed: {sorted(allowed)}")
-    kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()}
-    return config_class(**kwargs)
-
-
 def dataset_config(dataset_cfg: Mapping[str, Any]) -> tuple[str, Any]:
     """Validate the dataset config (before any work) and return (source, config object)."""
     values = dict(dataset_cfg)
@@ -34,7 +25,7 @@ def dataset_config(dataset_cfg: Mapping[str, Any]) -> tuple[str, Any]:
         raise DataError(f"dataset.source={source!r} is not known; allowed: {sorted(SOURCES)}")
     module_name, config_name, _ = SOURCES[source]
     config_class = getattr(importlib.import_module(module_name), config_name)
-    return source, _config_object(config_class, values, f"dataset ({source})")
+    return source, section(config_class, values, f"dataset ({source})", error=DataError)
 
 
 def load_dataset(dataset_cfg: Mapping[str, Any]) -> Dataset:

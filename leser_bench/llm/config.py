@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leser_bench.config import section
 from leser_bench.llm.types import GenerationConfig, default_cache_dir
 
 BACKENDS = ("transformers", "vllm")
@@ -14,6 +15,9 @@ BACKENDS = ("transformers", "vllm")
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """Defaults: the CPU default model, conf/model/smollm2_135m.yaml (kept equal by
+    tests/test_config_defaults.py); the other model files are other models."""
+
     #: short name used in reports.
     name: str = "smollm2_135m"
     #: "transformers" (CPU default) or "vllm" (GPU, optional extra).
@@ -29,8 +33,8 @@ class ModelConfig:
     dtype: str = "float32"
     #: converted models and generations go under here; None -> $LESER_BENCH_CACHE or .cache/leser_bench.
     cache_dir: str | None = None
-    #: True: never contact the hub; None: follow HF_HUB_OFFLINE.
-    offline: bool | None = None
+    #: True: never contact the hub (the default model ships in a package); None: follow HF_HUB_OFFLINE.
+    offline: bool | None = True
     #: wrap the backend in the on-disk generation cache.
     cache_generations: bool = True
     trust_remote_code: bool = False
@@ -40,7 +44,7 @@ class ModelConfig:
     #: extra keyword arguments for ``vllm.LLM`` (gpu_memory_utilization, max_model_len, …).
     engine: dict[str, Any] = field(default_factory=dict)
     #: default generation settings (keys of GenerationConfig).
-    generation: dict[str, Any] = field(default_factory=dict)
+    generation: dict[str, Any] = field(default_factory=lambda: GenerationConfig().to_dict())
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -53,12 +57,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | Any) -> ModelConfig:
-        values = _plain(values)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown model config keys {unknown}; known: {sorted(known)}")
-        return cls(**values)
+        return section(cls, values, "model", label="model")
 
     @property
     def resolved_cache_dir(self) -> Path:
@@ -66,14 +65,3 @@ class ModelConfig:
 
     def generation_config(self, **overrides: Any) -> GenerationConfig:
         return GenerationConfig.from_dict({**self.generation, **overrides})
-
-
-def _plain(values: Any) -> dict[str, Any]:
-    """A plain dict from a dict or an OmegaConf DictConfig (interpolations resolved)."""
-    if hasattr(values, "_metadata") and hasattr(values, "items"):  # DictConfig, without importing it
-        from omegaconf import OmegaConf
-
-        values = OmegaConf.to_container(values, resolve=True)
-    if not isinstance(values, Mapping):
-        raise ValueError(f"model config must be a mapping, got {type(values).__name__}")
-    return dict(values)

@@ -8,6 +8,7 @@ what ``.hydra/config.yaml`` says and marks the rest "not recorded".
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 from dataclasses import asdict, dataclass, field
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from leser_bench.cache import atomic_write_text
+from leser_bench.config import default
 
 FILE = "run_info.json"
 NOT_RECORDED = "not recorded"
@@ -116,22 +118,54 @@ def _seed_keys(config: dict[str, Any], prefix: str) -> dict[str, Any]:
     return found
 
 
+#: the value a section's ``seed`` takes when the config sets none: the run's ``seed``, or the default of
+#: the dataclass that parses the section ("module:Class", imported when asked, as the method registry does).
+RUN_SEED = "the run's seed"
+_LLM_SEEDS = {"generation.seed": RUN_SEED}  # baselines.llm_common.generation_config
+SEED_DEFAULTS: dict[str, dict[str, str]] = {
+    **{kind: _LLM_SEEDS for kind in LLM_KINDS},
+    "doc2query": {**_LLM_SEEDS, "seed": RUN_SEED},
+    "few_shot": {**_LLM_SEEDS, "few_shot.seed": "baselines.few_shot:FewShotConfig"},
+    "sft": {**_LLM_SEEDS, "train.seed": "leser_bench.training.sft:SFTSettings"},
+    "leser": {**_LLM_SEEDS, "train.seed": "leser_bench.training.grpo:GRPOSettings",
+              "sft.seed": "leser_bench.training.sft:SFTSettings"},
+}
+#: run-level sections: dotted key -> where its default comes from.
+RUN_SEED_DEFAULTS = {"stats.seed": "leser_bench.stats.config:StatsConfig",
+                     "abtest.seed": "leser_bench.abtest.config:ABTestConfig"}
+
+
 def seeds(config: dict[str, Any]) -> dict[str, Any]:
-    """Every seed the run used, by dotted config path: each key named ``seed``, plus the seeds the
-    methods take from the run's ``seed`` when they set none (LLM decoding, doc2query's product
-    draw, few-shot's example order). ``model.generation.seed`` is left out: every method overrides it."""
+    """Every seed the run used, by dotted config path: each key named ``seed``, plus, for a seed the
+    config leaves out, the value its parser takes (:data:`SEED_DEFAULTS`: the run's ``seed`` for LLM
+    decoding and doc2query's product draw, else the owning dataclass's default).
+    ``model.generation.seed`` is left out: every method overrides it."""
     found = _seed_keys(config, "")
     found.pop("model.generation.seed", None)
     run_seed = config.get("seed")
+    for key, source in RUN_SEED_DEFAULTS.items():
+        if _get(config, key) is None:
+            found[key] = _seed_default(source, run_seed)
     for path, m in _methods_by_path(config).items():
-        kind = m.get("kind")
-        if kind in LLM_KINDS and (m.get("generation") or {}).get("seed") is None:
-            found[f"{path}.generation.seed"] = run_seed
-        if kind == "doc2query" and m.get("seed") is None:
-            found[f"{path}.seed"] = run_seed
-        if kind == "few_shot" and isinstance(m.get("few_shot"), dict) and m["few_shot"].get("seed") is None:
-            found[f"{path}.few_shot.seed"] = 0  # FewShotConfig's default
+        for key, source in SEED_DEFAULTS.get(str(m.get("kind")), {}).items():
+            if _get(m, key) is None:
+                found[f"{path}.{key}"] = _seed_default(source, run_seed)
     return found
+
+
+def _get(config: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(config, dict):
+            return None
+        config = config.get(part)
+    return config
+
+
+def _seed_default(source: str, run_seed: Any) -> Any:
+    if source == RUN_SEED:
+        return run_seed
+    module_name, class_name = source.split(":")
+    return default(getattr(importlib.import_module(module_name), class_name), "seed")
 
 
 def _methods_by_path(config: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -1,13 +1,13 @@
-"""Statistics configuration (conf/stats/*.yaml) and a strict loader shared with the A/B config."""
+"""Statistics configuration (conf/stats/*.yaml) and value checks shared with the A/B config."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
+from leser_bench.config import section
 from leser_bench.errors import ConfigError
 
 TESTS = ("permutation", "t", "wilcoxon")
@@ -78,41 +78,6 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-T = TypeVar("T")
-
-
-def dataclass_from(cls: type[T], cfg: Mapping[str, Any] | None, prefix: str,
-                   nested: Mapping[str, Callable[[Any], Any]] | None = None) -> T:
-    """Build ``cls`` from a plain mapping, refusing unknown keys (named with ``prefix``)."""
-    cfg = _plain(cfg)
-    if not isinstance(cfg, Mapping):
-        raise ConfigError(f"{prefix}: expected a mapping of keys, got {type(cfg).__name__}")
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    unknown = sorted(set(cfg) - set(names))
-    if unknown:
-        raise ConfigError(f"{prefix}: unknown key(s) {', '.join(map(str, unknown))}; "
-                          f"allowed keys: {', '.join(names)}")
-    kwargs = dict(cfg)
-    for key, build in (nested or {}).items():
-        if key in kwargs:
-            kwargs[key] = build(kwargs[key])
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:  # a value of the wrong type deep in __post_init__
-        raise ConfigError(f"{prefix}: {exc}") from None
-
-
-def _plain(cfg: Any) -> Any:
-    """Accept OmegaConf containers without importing omegaconf at module import."""
-    if cfg is None:
-        return {}
-    if type(cfg).__module__.startswith("omegaconf"):
-        from omegaconf import OmegaConf
-
-        return OmegaConf.to_container(cfg, resolve=True)
-    return cfg
-
-
 def stats_config_from(cfg: Mapping[str, Any] | None) -> StatsConfig:
     """Validate a plain (or OmegaConf) mapping such as conf/stats/default.yaml into a StatsConfig."""
-    return dataclass_from(StatsConfig, cfg, "stats")
+    return section(StatsConfig, cfg, "stats")

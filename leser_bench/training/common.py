@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+
+from leser_bench.config import section
 
 log = logging.getLogger(__name__)
 
@@ -21,17 +23,11 @@ class LoraSettings:
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
     #: adapt only the last N decoder layers (0 = all). Back-propagation then stops at the lowest adapted
     #: layer, which is what makes CPU training affordable (the frozen lower layers only run forward).
-    last_n_layers: int = 0
+    last_n_layers: int = 8
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> LoraSettings:
-        values = plain(values)
-        unknown = sorted(set(values) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown train.lora keys {unknown}; known: {sorted(f.name for f in fields(cls))}")
-        if "target_modules" in values:
-            values["target_modules"] = tuple(values["target_modules"])
-        return cls(**values)
+        return section(cls, values, "train.lora", label="train.lora")
 
     def peft_config(self, num_layers: int | None = None) -> Any:
         if not self.enabled:
@@ -115,33 +111,11 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def plain(values: Any) -> dict[str, Any]:
-    """A plain dict from None, a mapping or an OmegaConf DictConfig."""
-    if values is None:
-        return {}
-    if hasattr(values, "_metadata"):
-        from omegaconf import OmegaConf  # noqa: PLC0415
-
-        values = OmegaConf.to_container(values, resolve=True)
-    return dict(values)
-
-
-def check_keys(values: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(values) - allowed)
-    if unknown:
-        raise ValueError(f"unknown {where} config keys {unknown}; known: {sorted(allowed)}")
-
-
 def settings_from_dict(cls: type, values: Mapping[str, Any] | None, where: str) -> Any:
     """A trainer's settings dataclass from config values: unknown keys refused (naming ``where``),
     ``lora`` and ``reward`` blocks parsed, ``extra`` kept as a plain dict."""
     from leser_bench.training.reward import RewardConfig  # noqa: PLC0415 - reward imports the engine
 
-    values = plain(values)
-    check_keys(values, {f.name for f in fields(cls)}, where)
-    if "lora" in values:
-        values["lora"] = LoraSettings.from_dict(values["lora"])
-    if "reward" in values:
-        values["reward"] = RewardConfig.from_dict(plain(values["reward"]))
-    values["extra"] = dict(values.get("extra") or {})
-    return cls(**values)
+    return section(cls, values, where, label=where,
+                   nested={"lora": LoraSettings.from_dict, "reward": RewardConfig.from_dict,
+                           "extra": lambda extra: dict(extra or {})})

@@ -10,10 +10,11 @@ forbidden, so a held-out query reaching it raises.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leser_bench.config import section
 from leser_bench.data.records import Dataset, Product, Split
 from leser_bench.evaluation.measures import resolve
 from leser_bench.llm.config import ModelConfig
@@ -24,14 +25,7 @@ from leser_bench.training.reward import RewardConfig, SearchReward
 
 def prompt_config(values: Mapping[str, Any] | None) -> PromptConfig:
     """A :class:`PromptConfig` from a config mapping (lists become tuples); unknown keys fail."""
-    values = dict(values or {})
-    known = {f.name for f in fields(PromptConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown prompt config keys {unknown}; known: {sorted(known)}")
-    if "context_fields" in values:
-        values["context_fields"] = tuple(values["context_fields"])
-    return PromptConfig(**values)
+    return section(PromptConfig, values, "prompt", label="prompt")
 
 
 def model_source(model: ModelConfig) -> str:

@@ -44,14 +44,14 @@ VLLM_MODES = ("colocate", "server")
 
 @dataclass(frozen=True)
 class GRPOSettings:
-    """The ``train`` config of LESER; defaults as conf/train/grpo.yaml (which says why, and sets LoRA's
-    ``last_n_layers: 8``)."""
+    """The ``train`` config of LESER; defaults as conf/train/grpo.yaml, which says why (kept equal by
+    tests/test_config_defaults.py). ``seed`` is the run's ``seed`` in the YAML (13 by default)."""
 
     max_steps: int = 16
     num_generations: int = 4
     per_device_train_batch_size: int = 8
     gradient_accumulation_steps: int = 1
-    max_completion_length: int = 48
+    max_completion_length: int = 24
     temperature: float = 0.8
     top_p: float = 1.0
     beta: float = 0.02

@@ -22,9 +22,10 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
+from leser_bench.config import section
 from leser_bench.data.records import Product, Qrels, Query
 from leser_bench.evaluation import evaluate
 from leser_bench.evaluation.measures import MeasureError, parse
@@ -77,14 +78,9 @@ class RewardConfig:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | None) -> RewardConfig:
-        values = dict(values or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown reward config keys {unknown}; known: {sorted(known)}")
-        if "weights" in values:
-            values["weights"] = {**DEFAULT_WEIGHTS, **dict(values["weights"] or {})}
-        return cls(**values)
+        """Unknown keys refused; ``weights`` given in part keep the default weight of the others."""
+        return section(cls, values, "reward", label="reward",
+                       nested={"weights": lambda weights: {**DEFAULT_WEIGHTS, **dict(weights or {})}})
 
     def active(self) -> list[str]:
         return [c for c in COMPONENTS if float(self.weights.get(c, 0.0)) != 0.0]

@@ -45,12 +45,15 @@ TARGETS = tuple(BUILDERS)
 
 @dataclass(frozen=True)
 class SFTSettings:
+    """The ``train`` config of the SFT baseline; defaults as conf/train/sft.yaml (kept equal by
+    tests/test_config_defaults.py)."""
+
     targets: str = "rejection"
     # -- rejection sampling --
     n_samples: int = 4
     sample_temperature: float = 1.0
     sample_top_p: float = 1.0
-    max_new_tokens: int = 32
+    max_new_tokens: int = 24
     #: keep a query's best sample only when its weighted reward is above this.
     min_reward: float = 0.0
     #: sampling prompts per forward batch.
