@@ -33,7 +33,7 @@ from leser_bench.data.records import Product, Query
 from leser_bench.expansion import Expansion
 from leser_bench.llm import GenerationConfig, LLMBackend
 from leser_bench.errors import ConfigError
-from leser_bench.methods import MethodContext, MethodKind, MethodSystem
+from leser_bench.methods import RUN_SEED, MethodContext, MethodKind, MethodSystem
 from leser_bench.policy import llm as common
 from leser_bench.policy.parsing import parse_expansions
 from leser_bench.policy.rules import tokens
@@ -76,7 +76,7 @@ class Doc2QueryConfig:
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     chunk_size: int = 64
     #: the start of the model's answer, written for it (e.g. ``["``); "" = none.
-    answer_prefix: str = ""
+    answer_prefix: str = "[\""
 
     def __post_init__(self) -> None:
         if self.n_queries < 1 or self.product_chars < 20 or self.chunk_size < 1:
@@ -260,4 +260,5 @@ def build_doc2query(method_cfg: Mapping[str, Any], context: MethodContext) -> Me
     return MethodSystem(expander=expander, own_retriever=lambda: expander.retriever, examples=expander.examples)
 
 
-DOC2QUERY = MethodKind("doc2query", build=build_doc2query, check=check_doc2query, uses_llm=True, document_side=True)
+DOC2QUERY = MethodKind("doc2query", build=build_doc2query, check=check_doc2query, uses_llm=True, document_side=True,
+                       seeds={"seed": RUN_SEED})

@@ -93,6 +93,7 @@ def few_shot_split(method_cfg: Mapping[str, Any]) -> str:
 
 _LLM = {"check": check_prompted, "per_query_llm": True, "uses_llm": True}
 ZERO_SHOT = MethodKind("zero_shot", build=build_prompted, **_LLM)
-FEW_SHOT = MethodKind("few_shot", build=build_prompted, extra_split=few_shot_split, **_LLM)
+FEW_SHOT = MethodKind("few_shot", build=build_prompted, extra_split=few_shot_split,
+                      seeds={"few_shot.seed": "leser_bench.policy.examples:FewShotConfig"}, **_LLM)
 CONTEXT_AWARE = MethodKind("context_aware", build=build_prompted, **_LLM)
 QUERY2DOC = MethodKind("query2doc", build=build_query2doc, **_LLM)

@@ -34,4 +34,5 @@ def build_sft(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
 
 
 SFT = MethodKind("sft", build=build_sft, check=check_sft, per_query_llm=True, uses_llm=True,
-                 train=train_sft_method, extra_split=training_split)
+                 train=train_sft_method, extra_split=training_split,
+                 seeds={"train.seed": "leser_bench.training.sft:SFTSettings"})

@@ -165,3 +165,13 @@ def test_unknown_measure_is_refused_before_work(tmp_path: Path) -> None:
 
     with pytest.raises(MeasureError, match="nDGC"):
         resolve_all(["nDGC@10"], GainMapping.esci(), 3, 100)
+
+
+def test_a_policy_override_that_splits_leser_from_its_starting_model_is_reported() -> None:
+    """context_aware, SFT and LESER include one policy file; overriding one of them alone is named."""
+    from leser_bench.pipeline.validation import policy_mismatches
+
+    assert policy_mismatches(method_configs(compose_config())) == []
+    notes = policy_mismatches(method_configs(compose_config("methods.context_aware.prompt.context_k=3")))
+    assert [n.split()[0] for n in notes] == ["methods.sft", "methods.leser"]
+    assert all("['prompt']" in n for n in notes)

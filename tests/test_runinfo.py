@@ -50,7 +50,7 @@ def test_models_name_the_llm_that_methods_inherit() -> None:
 
 def test_a_seed_left_out_is_reported_as_its_parser_takes_it() -> None:
     """No literal copies: the run's seed, or the default of the dataclass that parses the section."""
-    from baselines.few_shot import FewShotConfig
+    from leser_bench.policy.examples import FewShotConfig
     from leser_bench.stats.config import StatsConfig
     from leser_bench.training.grpo import GRPOSettings
     from leser_bench.training.sft import SFTSettings

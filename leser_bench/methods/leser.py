@@ -77,4 +77,6 @@ def build_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Any:
 
 
 LESER = MethodKind("leser", build=build_leser, check=check_leser, per_query_llm=True, uses_llm=True,
-                   train=train_leser, extra_split=training_split)
+                   train=train_leser, extra_split=training_split,
+                   seeds={"train.seed": "leser_bench.training.grpo:GRPOSettings",
+                          "sft.seed": "leser_bench.training.sft:SFTSettings"})

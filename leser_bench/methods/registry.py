@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from leser_bench.errors import ConfigError
 from leser_bench.expansion import Expander
 from leser_bench.methods.context import ConfigView, MethodContext, MethodSystem
+
+#: a seed source meaning "the run's ``seed``" (see :attr:`MethodKind.seeds`).
+RUN_SEED = "the run's seed"
 
 Builder = Callable[[Mapping[str, Any], MethodContext], "Expander | MethodSystem"]
 
@@ -41,6 +44,12 @@ class MethodKind:
     train: Callable[[Mapping[str, Any], MethodContext], Path] | None = None
     #: ``extra_split(method_cfg)`` -> the split it reads besides the evaluated one (examples, training), or None.
     extra_split: Callable[[Mapping[str, Any]], str | None] | None = None
+    #: the seeds a config may leave out: dotted key -> RUN_SEED or the "module:Class" whose ``seed`` default
+    #: is taken (the report's run info lists every seed a run used). An LLM kind's ``generation.seed`` is added.
+    seeds: Mapping[str, str] = field(default_factory=dict)
+
+    def seed_sources(self) -> dict[str, str]:
+        return {**({"generation.seed": RUN_SEED} if self.uses_llm else {}), **self.seeds}
 
 
 #: kind name -> "module:ATTRIBUTE" of its MethodKind.

@@ -31,7 +31,7 @@ from leser_bench.methods import MethodContext, kind_of
 from leser_bench.pipeline.method_stage import expansion_record, run_method, write_main_run
 from leser_bench.pipeline.planning import MIN_PAIRED_QUERIES, evaluation_sets, runnable_methods, too_few_for_tests
 from leser_bench.pipeline.stages import StageTimer, release_memory
-from leser_bench.pipeline.validation import retriever_config, validate
+from leser_bench.pipeline.validation import policy_mismatches, retriever_config, validate
 from leser_bench.report.build import write_reports
 from leser_bench.report.markdown import ReportData
 from leser_bench.report.tables import shown_expansion
@@ -131,7 +131,7 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
         atomic_write_text(out_dir / "per_query_full.csv", full_per_query.to_csv(index=False))
         atomic_write_text(out_dir / "metrics_full.csv", aggregate(full_per_query, [m.name for m in measures]).to_csv())
     atomic_write_text(out_dir / QUERY_SETS_FILE, json.dumps(sets.to_json(list(methods), full_methods), indent=1) + "\n")
-    notes = _measure_notes(dataset, measures, len(main_split.qrels)) + notes + skipped
+    notes = _measure_notes(dataset, measures, len(main_split.qrels)) + notes + skipped + policy_mismatches(methods)
     if len(sets.main_ids) >= MIN_PAIRED_QUERIES:
         with timer("statistics and A/B simulation"):
             # writes stats.csv and abtest.csv, which the reports render

@@ -4,12 +4,14 @@ first, so every user error ends as one line and exit 2 before the data set is lo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from leser_bench.abtest import abtest_config_from
+from leser_bench.config import check_keys, field_names, section
 from leser_bench.data.loading import dataset_config
 from leser_bench.errors import ConfigError
 from leser_bench.evaluation import MeasureError
@@ -17,6 +19,8 @@ from leser_bench.evaluation.measures import parse as parse_measure
 from leser_bench.methods import ConfigView, check_method_settings
 from leser_bench.retrieval import RetrieverConfig
 from leser_bench.stats import stats_config_from
+
+log = logging.getLogger("leser_bench.pipeline")
 
 
 def method_configs(cfg: DictConfig) -> dict[str, dict[str, Any]]:
@@ -35,18 +39,38 @@ def method_configs(cfg: DictConfig) -> dict[str, dict[str, Any]]:
 
 
 def retriever_config(cfg: Mapping[str, Any]) -> tuple[RetrieverConfig, int]:
+    """The retriever group: RetrieverConfig's fields plus ``k``, the retrieval depth (required)."""
     values = dict(cfg)
-    k = int(values.pop("k", 1000))
+    if "k" not in values:
+        raise ConfigError("retriever.k is missing (the retrieval depth, e.g. 1000)")
+    k = int(values.pop("k"))
     if k <= 0:
         raise ConfigError(f"retriever.k must be > 0, got {k}")
-    allowed = set(RetrieverConfig.__dataclass_fields__)
-    unknown = sorted(set(values) - allowed)
-    if unknown:
-        raise ConfigError(f"retriever: unknown keys {unknown}; allowed: {sorted(allowed | {'k'})}")
+    check_keys(values, [*field_names(RetrieverConfig), "k"], "retriever")
     try:
-        return RetrieverConfig(**values), k
-    except (TypeError, ValueError) as exc:
+        return section(RetrieverConfig, values, "retriever"), k
+    except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+#: the policy keys a trained method shares with the prompted model it starts from.
+POLICY_KEYS = ("prompt", "generation", "rules", "chunk_size", "answer_prefix")
+
+
+def policy_mismatches(methods: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """SFT/LESER methods whose policy differs from the context-aware method of the same run: their rows then
+    compare another prompt, not only other weights (an override of one method does not reach the others)."""
+    starts = [m for m in methods.values() if m.get("kind") == "context_aware"]
+    if not starts:
+        return []
+    notes = []
+    for key, m in methods.items():
+        if m.get("kind") in ("sft", "leser"):
+            differ = [k for k in POLICY_KEYS if m.get(k) != starts[0].get(k)]
+            if differ:
+                notes.append(f"methods.{key} differs from the context-aware method in {differ}: the comparison "
+                             "is not weights alone (override both to keep them equal)")
+    return notes
 
 
 def validate(cfg: DictConfig) -> None:
@@ -60,6 +84,8 @@ def validate(cfg: DictConfig) -> None:
     check_budget(cfg.get("budget") or {})
     stats_config_from(cfg.get("stats"))
     abtest_config_from(cfg.get("abtest"))
+    for note in policy_mismatches(method_configs(cfg)):
+        log.warning("%s", note)
     if cfg.baseline not in method_configs(cfg):
         raise ConfigError(f"baseline={cfg.baseline!r} is not among the methods run: {list(method_configs(cfg))}")
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from leser_bench import config
 from leser_bench.errors import ConfigError
 from leser_bench.llm import GenerationConfig, LLMBackend, ModelConfig, Prompt, build_backend
 from leser_bench.llm.types import Generation
@@ -21,23 +22,18 @@ _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.IGNORECASE | re.DOTALL)
 
 
 def check_keys(method_cfg: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(method_cfg) - allowed - {"name", "kind"})
-    if unknown:
-        raise ConfigError(f"methods.{method_cfg.get('name')}: unknown keys {unknown}; allowed: "
-                          f"{sorted(allowed | {'name', 'kind'})}")
+    """A method's keys: ``name``, ``kind`` and ``allowed`` (the one strict parser, leser_bench.config)."""
+    config.check_keys(method_cfg, sorted(allowed | {"name", "kind"}), f"methods.{method_cfg.get('name')}")
 
 
 def dataclass_from(cls: type, values: Mapping[str, Any] | None, where: str) -> Any:
-    """``cls(**values)`` with unknown keys and bad values reported under ``where``."""
-    values = dict(values or {})
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown keys {unknown}; allowed: {sorted(known)}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    """``cls`` from a config section (:func:`leser_bench.config.section`); an impossible value raised by the
+    dataclass is a ConfigError under ``where``."""
     try:
-        return cls(**values)
-    except (TypeError, ValueError) as exc:
+        return config.section(cls, values, where)
+    except ConfigError:
+        raise
+    except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
 

@@ -26,7 +26,7 @@ class PromptConfig:
     #: how many search results for the raw query to show (0 = no search context).
     context_k: int = 0
     #: which product fields to show for each result.
-    context_fields: tuple[str, ...] = ("title", "brand")
+    context_fields: tuple[str, ...] = ("title",)
     #: ask for reasoning in <think>…</think> before the answer.
     reasoning: bool = False
     #: how many expansions to ask for.
@@ -34,7 +34,7 @@ class PromptConfig:
     system: str = SYSTEM_PROMPT
     #: show a placeholder answer (["first rewrite", ...]); small models copy it verbatim, so methods
     #: that start the answer for the model (an answer prefix) turn it off.
-    format_example: bool = True
+    format_example: bool = False
 
     def __post_init__(self) -> None:
         if self.context_k < 0 or self.n_expansions < 1:

@@ -46,9 +46,11 @@ class RulesConfig:
     max_expansions: int | None = 5
     max_words: int | None = 12
     brand_hijack: bool = True
-    allowed_brands: tuple[str, ...] = ()
-    banned_terms: tuple[str, ...] = ("cheap", "free shipping", "best price", "sale")
-    profanity: tuple[str, ...] = ()
+    allowed_brands: tuple[str, ...] = ("generic", "unbranded", "unknown", "none")
+    banned_terms: tuple[str, ...] = ("cheap", "cheapest", "free shipping", "best price", "lowest price", "sale",
+                                     "on sale", "discount", "clearance", "coupon", "deal", "deals", "buy now",
+                                     "limited offer")
+    profanity: tuple[str, ...] = ("damn", "crap", "hell", "shit", "fuck", "bitch", "bastard")
     #: a banned term the user typed is not held against the expansion.
     banned_allowed_if_in_query: bool = True
     near_duplicate_query: bool = True

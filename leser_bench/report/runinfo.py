@@ -18,6 +18,8 @@ from typing import Any
 
 from leser_bench.cache import atomic_write_text
 from leser_bench.config import default
+from leser_bench.errors import ConfigError
+from leser_bench.methods import RUN_SEED, MethodKind, kind_of
 
 FILE = "run_info.json"
 NOT_RECORDED = "not recorded"
@@ -103,10 +105,6 @@ def load_run_info(run_dir: Path, hydra_cfg: dict[str, Any], hydra_yaml: str) -> 
     )
 
 
-#: method kinds that decode with an LLM: their generation seed is the run's ``seed`` unless set.
-LLM_KINDS = frozenset({"zero_shot", "few_shot", "context_aware", "query2doc", "doc2query", "sft", "leser"})
-
-
 def _seed_keys(config: dict[str, Any], prefix: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in config.items():
@@ -119,17 +117,7 @@ def _seed_keys(config: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 
 #: the value a section's ``seed`` takes when the config sets none: the run's ``seed``, or the default of
-#: the dataclass that parses the section ("module:Class", imported when asked, as the method registry does).
-RUN_SEED = "the run's seed"
-_LLM_SEEDS = {"generation.seed": RUN_SEED}  # baselines.llm_common.generation_config
-SEED_DEFAULTS: dict[str, dict[str, str]] = {
-    **{kind: _LLM_SEEDS for kind in LLM_KINDS},
-    "doc2query": {**_LLM_SEEDS, "seed": RUN_SEED},
-    "few_shot": {**_LLM_SEEDS, "few_shot.seed": "baselines.few_shot:FewShotConfig"},
-    "sft": {**_LLM_SEEDS, "train.seed": "leser_bench.training.sft:SFTSettings"},
-    "leser": {**_LLM_SEEDS, "train.seed": "leser_bench.training.grpo:GRPOSettings",
-              "sft.seed": "leser_bench.training.sft:SFTSettings"},
-}
+#: the dataclass that parses the section ("module:Class"). Methods declare theirs in their MethodKind.
 #: run-level sections: dotted key -> where its default comes from.
 RUN_SEED_DEFAULTS = {"stats.seed": "leser_bench.stats.config:StatsConfig",
                      "abtest.seed": "leser_bench.abtest.config:ABTestConfig"}
@@ -137,7 +125,7 @@ RUN_SEED_DEFAULTS = {"stats.seed": "leser_bench.stats.config:StatsConfig",
 
 def seeds(config: dict[str, Any]) -> dict[str, Any]:
     """Every seed the run used, by dotted config path: each key named ``seed``, plus, for a seed the
-    config leaves out, the value its parser takes (:data:`SEED_DEFAULTS`: the run's ``seed`` for LLM
+    config leaves out, the value its parser takes (``MethodKind.seeds``: the run's ``seed`` for LLM
     decoding and doc2query's product draw, else the owning dataclass's default).
     ``model.generation.seed`` is left out: every method overrides it."""
     found = _seed_keys(config, "")
@@ -147,7 +135,8 @@ def seeds(config: dict[str, Any]) -> dict[str, Any]:
         if _get(config, key) is None:
             found[key] = _seed_default(source, run_seed)
     for path, m in _methods_by_path(config).items():
-        for key, source in SEED_DEFAULTS.get(str(m.get("kind")), {}).items():
+        kind = _kind(m)
+        for key, source in (kind.seed_sources() if kind is not None else {}).items():
             if _get(m, key) is None:
                 found[f"{path}.{key}"] = _seed_default(source, run_seed)
     return found
@@ -168,6 +157,14 @@ def _seed_default(source: str, run_seed: Any) -> Any:
     return default(getattr(importlib.import_module(module_name), class_name), "seed")
 
 
+def _kind(method: dict[str, Any]) -> MethodKind | None:
+    """The method's kind from the registry; None for a kind this installation does not know (an old run)."""
+    try:
+        return kind_of(method)
+    except ConfigError:
+        return None
+
+
 def _methods_by_path(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out = {f"methods.{name}": m for name, m in (config.get("methods") or {}).items() if isinstance(m, dict)}
     single = config.get("method")
@@ -182,7 +179,7 @@ def models(config: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     methods = _methods_by_path(config)
     own = [path for path, m in methods.items() if m.get("model")]
-    inherits = [path for path, m in methods.items() if m.get("kind") in LLM_KINDS and not m.get("model")]
+    inherits = [path for path, m in methods.items() if (k := _kind(m)) is not None and k.uses_llm and not m.get("model")]
     model = config.get("model")
     if isinstance(model, dict) and (inherits or not methods):
         out["model"] = _describe_model(model)
