@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leser_bench.cache import atomic_write_json, content_hash, read_json
+from leser_bench.io.cache import atomic_write_json, content_hash, read_json
 from leser_bench.data.records import Product, Query
 from leser_bench.expansion import Expansion
 from leser_bench.llm import GenerationConfig, LLMBackend

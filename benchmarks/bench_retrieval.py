@@ -27,7 +27,7 @@ from leser_bench.data.records import Query
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
 from leser_bench.retrieval.native import _run_search_collection
-from leser_bench.runs import stream_method_run
+from leser_bench.io.runs import stream_method_run
 
 RESULTS = Path(__file__).parent / "results"
 

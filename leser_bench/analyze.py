@@ -11,22 +11,23 @@ given — and writes ``stats.csv``, ``abtest.csv`` and ``analysis.md`` into the 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from leser_bench.io import trec
 from leser_bench.abtest import ABTestConfig, abtest_config_from, interleave, simulate_ab
 from leser_bench.stats import StatsConfig, compare, correct, stats_config_from
+from leser_bench.io.cache import atomic_write_text
+from leser_bench.errors import UserError
 from leser_bench.stats.render import abtest_markdown, significance_markdown
 
 
-class AnalyzeError(ValueError):
+class AnalyzeError(UserError, ValueError):
     """The run directory or one of its files cannot be analysed; the message names the file."""
 
 
@@ -38,44 +39,18 @@ class RunDirectory:
     hydra: dict[str, Any]
 
 
-def _read_trec(path: Path, reader: Callable[[str], Iterable[Any]], fields: int, numeric: Sequence[int],
-               kind: str) -> list[Any]:
-    try:
-        return list(reader(str(path)))
-    except (ValueError, IndexError):
-        pass
-    # ir_measures does not say where the problem is: find the first bad line ourselves.
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != fields:
-                raise AnalyzeError(f"{path}:{number}: a {kind} line needs {fields} fields, found {len(parts)}: {line.strip()!r}")
-            for i in numeric:
-                try:
-                    float(parts[i])
-                except ValueError:
-                    raise AnalyzeError(f"{path}:{number}: field {i + 1} {parts[i]!r} is not a number") from None
-    raise AnalyzeError(f"{path}: cannot be read as a TREC {kind} file")
-
-
 def read_run(path: Path) -> dict[str, dict[str, float]]:
-    import ir_measures
-
-    run: dict[str, dict[str, float]] = {}
-    for doc in _read_trec(path, ir_measures.read_trec_run, 6, (3, 4), "run"):
-        run.setdefault(doc.query_id, {})[doc.doc_id] = float(doc.score)
-    return run
+    try:
+        return trec.read_run(path)
+    except ValueError as exc:
+        raise AnalyzeError(str(exc)) from None
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
-    import ir_measures
-
-    qrels: dict[str, dict[str, int]] = {}
-    for q in _read_trec(path, ir_measures.read_trec_qrels, 4, (3,), "qrels"):
-        qrels.setdefault(q.query_id, {})[q.doc_id] = int(q.relevance)
-    return qrels
+    try:
+        return trec.read_qrels(path)
+    except ValueError as exc:
+        raise AnalyzeError(str(exc)) from None
 
 
 def load_run_directory(run_dir: Path, need_runs: bool = True) -> RunDirectory:
@@ -154,13 +129,6 @@ def run_abtests(data: RunDirectory, baseline: str, config: ABTestConfig) -> tupl
     return table, notes
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def analyze(run_dir: Path, baseline: str = "identity", stats_config: StatsConfig | None = None,
             abtest_config: ABTestConfig | None = None, all_pairs: bool = False,
             with_abtest: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -173,15 +141,15 @@ def analyze(run_dir: Path, baseline: str = "identity", stats_config: StatsConfig
     abtest_config = abtest_config or abtest_config_from(data.hydra.get("abtest"))
     stats_table = compare(data.per_query, baseline, stats_config, all_pairs=all_pairs)
     ab_table, notes = run_abtests(data, baseline, abtest_config) if with_abtest else (pd.DataFrame(), [])
-    _write_atomic(run_dir / "stats.csv", stats_table.to_csv(index=False))
-    _write_atomic(run_dir / "abtest.csv", ab_table.to_csv(index=False))
+    atomic_write_text(run_dir / "stats.csv", stats_table.to_csv(index=False))
+    atomic_write_text(run_dir / "abtest.csv", ab_table.to_csv(index=False))
     md = ["# Analysis", "", f"Run directory: `{run_dir}`; baseline: `{baseline}`.", "",
           "## Significance", "", significance_markdown(stats_table)]
     if with_abtest:
         md += ["## Simulated online evaluation", "", abtest_markdown(ab_table) if not ab_table.empty
                else "_No method besides the baseline has a run file._\n"]
         md += [f"- {note}" for note in notes]
-    _write_atomic(run_dir / "analysis.md", "\n".join(md).rstrip() + "\n")
+    atomic_write_text(run_dir / "analysis.md", "\n".join(md).rstrip() + "\n")
     return stats_table, ab_table
 
 

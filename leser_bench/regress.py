@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from leser_bench.cache import atomic_write_text
+from leser_bench.io.cache import atomic_write_text
 from leser_bench.config import check_keys
 
 REPO = Path(__file__).resolve().parents[1]

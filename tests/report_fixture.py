@@ -16,7 +16,7 @@ import pandas as pd
 
 from leser_bench.abtest import ABTestConfig
 from leser_bench.analyze import analyze
-from leser_bench.cache import atomic_write_text
+from leser_bench.io.cache import atomic_write_text
 from leser_bench.data.records import Dataset, GainMapping, Product, Query, Split
 from leser_bench.evaluation import aggregate, evaluate, resolve_all
 from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metrics, coverage, rule_metrics
@@ -25,7 +25,7 @@ from leser_bench.pipeline import expansion_record
 from leser_bench.report.build import write_reports
 from leser_bench.report.markdown import ReportData
 from leser_bench.stats import StatsConfig
-from leser_bench.trec import write_qrels, write_run
+from leser_bench.io.trec import write_qrels, write_run
 
 SCRIPT = "<script>alert('pwned')</script>"
 IMG = '"><img src=x onerror=alert(1)>'

@@ -1,7 +1,7 @@
 """Anserini's SearchCollection (the native path) ranks exactly as Pyserini's batch_search.
 
 Same docids in the same order for every query; scores equal to the 6 decimals of a TREC file
-(float32 batch_search scores printed with %.6f, as leser_bench.trec writes them). Checked on a
+(float32 batch_search scores printed with %.6f, as leser_bench.io.trec writes them). Checked on a
 generated world catalogue (BM25 with the default and other field weights, RM3, Rocchio, RRF) and
 on the real Vaswani collection.
 """

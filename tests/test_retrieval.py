@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from leser_bench.cache import directory_complete
+from leser_bench.io.cache import directory_complete
 from leser_bench.data.records import Product, Query
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index, sanitize_query

@@ -14,8 +14,8 @@ from leser_bench.evaluation.chunked import evaluate_chunks
 from leser_bench.evaluation.expansion_metrics import CoverageConfig, coverage
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
-from leser_bench.runs import RunFileWriter, read_run_chunks, run_file_valid, stream_method_run
-from leser_bench.trec import format_run, read_run
+from leser_bench.io.runs import RunFileWriter, read_run_chunks, run_file_valid, stream_method_run
+from leser_bench.io.trec import format_run, read_run
 
 RUN = {"b": {"d1": 2.5, "d2": 1.25, "d3": 1.25}, "a": {"d9": 0.5}, "c": {}, "d": {"d2": 3.0}}
 

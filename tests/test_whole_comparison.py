@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, shared_data
-from leser_bench.trec import read_run
+from leser_bench.io.trec import read_run
 
 ALL_TEN = ["identity", "rm3", "rocchio", "zero_shot", "few_shot", "query2doc", "context_aware", "doc2query",
            "sft", "leser"]

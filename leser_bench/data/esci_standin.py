@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from leser_bench.cache import atomic_write_json, remove_stale_temporaries
+from leser_bench.io.cache import atomic_write_json, remove_stale_temporaries
 from leser_bench.data.esci import EXAMPLE_COLUMNS, EXAMPLES_FILE, PRODUCT_COLUMNS, PRODUCTS_FILE
 from leser_bench.data.records import ESCI_GRADES, DataError
 from leser_bench.data.standin_manifest import KIND, MANIFEST_FILE, PARQUET_KEY, sha256_file

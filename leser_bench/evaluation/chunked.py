@@ -1,4 +1,4 @@
-"""Per-query records of a run that arrives a chunk of queries at a time (:mod:`leser_bench.runs`).
+"""Per-query records of a run that arrives a chunk of queries at a time (:mod:`leser_bench.io.runs`).
 
 Only one chunk's (query, product) pairs are in memory at a time; the records are what
 ``Evaluator.evaluate(run)`` and ``coverage(run, ...)`` give for the whole run, row for row

@@ -30,7 +30,7 @@ from leser_bench.data.records import Qrels
 from leser_bench.evaluation.evaluator import PER_QUERY_COLUMNS
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval.retriever import Run
-from leser_bench.trec import ranked
+from leser_bench.io.trec import ranked
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from leser_bench.cache import atomic_write_json, content_hash, read_json
+from leser_bench.io.cache import atomic_write_json, content_hash, read_json
 from leser_bench.llm.types import Generation, GenerationConfig, LLMBackend, Prompt, normalize_prompt
 
 

@@ -2,7 +2,7 @@
 
 Loading a GGUF file makes transformers de-quantise every tensor (≈ 16 s for SmolLM2-135M); a
 plain safetensors copy loads in ≈ 0.5 s. The copy is keyed by the GGUF file's SHA-256, built in
-a temporary directory and renamed into place (``leser_bench.cache.atomic_directory``), under a
+a temporary directory and renamed into place (``leser_bench.io.cache.atomic_directory``), under a
 file lock so that two processes do not convert at the same time.
 """
 
@@ -13,7 +13,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from leser_bench.cache import cached_directory, directory_complete
+from leser_bench.io.cache import cached_directory, directory_complete
 from leser_bench.llm.types import ModelLoadError
 
 log = logging.getLogger(__name__)

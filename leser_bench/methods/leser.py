@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from leser_bench.cache import content_hash
+from leser_bench.io.cache import content_hash
 from leser_bench.methods.context import MethodContext, stage_reuse
 from leser_bench.methods.registry import MethodKind
 from leser_bench.policy.trained import (

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from leser_bench.artefacts import expansions_key, load_expansions, run_key, save_expansions
-from leser_bench.cache import atomic_write_text
+from leser_bench.io.artefacts import expansions_key, load_expansions, run_key, save_expansions
+from leser_bench.io.cache import atomic_write_text
 from leser_bench.expansion import Expansion
 from leser_bench.methods import MethodContext, MethodSystem, build_method, kind_of
 from leser_bench.methods.context import stage_reuse
 from leser_bench.pipeline.stages import StageTimer
 from leser_bench.retrieval import Run
-from leser_bench.runs import RunFileWriter, stream_method_run
+from leser_bench.io.runs import RunFileWriter, stream_method_run
 
 log = logging.getLogger("leser_bench.pipeline")
 

@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from leser_bench.abtest import abtest_config_from
 from leser_bench.analyze import analyze
-from leser_bench.cache import atomic_write_text
+from leser_bench.io.cache import atomic_write_text
 from leser_bench.data.loading import load_dataset
 from leser_bench.data.records import Dataset
 from leser_bench.evaluation import Evaluator, aggregate, resolve_all
@@ -37,7 +37,7 @@ from leser_bench.report.markdown import ReportData
 from leser_bench.report.tables import shown_expansion
 from leser_bench.retrieval import IndexConfig, Retriever, build_index
 from leser_bench.stats import stats_config_from
-from leser_bench.trec import write_qrels
+from leser_bench.io.trec import write_qrels
 
 log = logging.getLogger("leser_bench.pipeline")
 

@@ -109,7 +109,7 @@ def search_context(retriever: object, queries: Sequence[Query], k: int,
     if k <= 0:
         return {q.id: [] for q in queries}
     from leser_bench.expansion import Expansion  # noqa: PLC0415
-    from leser_bench.trec import ranked  # noqa: PLC0415
+    from leser_bench.io.trec import ranked  # noqa: PLC0415
 
     run = retriever.search([Expansion(query=q) for q in queries], k=k)  # type: ignore[attr-defined]
     return {q.id: [products[pid] for pid, _ in ranked(run.get(q.id, {}))[:k] if pid in products] for q in queries}

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from leser_bench.cache import content_hash
+from leser_bench.io.cache import content_hash
 from leser_bench.errors import ConfigError
 from leser_bench.llm import ModelConfig, build_backend
 from leser_bench.methods.context import MethodContext, stage_reuse

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from leser_bench.cache import atomic_write_text
+from leser_bench.io.cache import atomic_write_text
 from leser_bench.data.records import Dataset
 from leser_bench.report import tables
 from leser_bench.report.inputs import ReportInputs, load_inputs, save_shown_products
 from leser_bench.report.markdown import ReportData, escape_cell, render
 from leser_bench.report.runinfo import RunInfo, git_state, now_iso, save_run_info
-from leser_bench.trec import read_run
+from leser_bench.io.trec import read_run
 
 
 def markdown_report(inputs: ReportInputs) -> str:

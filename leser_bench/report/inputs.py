@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from leser_bench.cache import atomic_write_text
-from leser_bench.trec import read_run
+from leser_bench.io.cache import atomic_write_text
+from leser_bench.io.trec import read_run
 from leser_bench.data.records import Product
 from leser_bench.report.runinfo import ReportInputError, RunInfo, load_run_info
 

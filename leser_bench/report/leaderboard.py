@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from leser_bench.cache import atomic_write_text
+from leser_bench.io.cache import atomic_write_text
 from leser_bench.report.inputs import read_board, read_config, read_csv, read_overrides
 from leser_bench.report.markdown import escape_cell
 from leser_bench.report.runinfo import ReportInputError, RunInfo, load_run_info

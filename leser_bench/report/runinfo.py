@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from leser_bench.cache import atomic_write_text
+from leser_bench.io.cache import atomic_write_text
 from leser_bench.config import default
 from leser_bench.errors import ConfigError
 from leser_bench.methods import RUN_SEED, MethodKind, kind_of

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from leser_bench.cache import cached_directory, content_hash
+from leser_bench.io.cache import cached_directory, content_hash
 from leser_bench.data.records import Product
 from leser_bench.retrieval.java import ensure_java
 

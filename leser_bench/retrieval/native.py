@@ -20,7 +20,7 @@ tests/test_native.py on real indexes; bytecode of the Anserini 1.7.1 fatjar read
   (:mod:`.sanitize`: single spaces, no control characters), and ids are replaced by ``q<n>`` so any
   query id -- spaces, tabs, unicode -- survives the TSV and the TREC file.
 
-Scores come back as the TREC file's ``%.6f`` text: the same text :func:`leser_bench.trec.write_run`
+Scores come back as the TREC file's ``%.6f`` text: the same text :func:`leser_bench.io.trec.write_run`
 writes for a ``batch_search`` run, i.e. they equal batch_search's float scores to 5e-7 (float32
 keeps about 7 significant digits). Rankings (docids and order) are identical.
 """

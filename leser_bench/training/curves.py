@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from leser_bench.cache import atomic_write_text
+from leser_bench.io.cache import atomic_write_text
 
 #: the panels of the PNG: (title, columns); columns missing from a run are skipped.
 PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leser_bench.cache import atomic_write_text
+from leser_bench.io.cache import atomic_write_text
 from leser_bench.training.common import (
     LoraSettings,
     TrainResult,

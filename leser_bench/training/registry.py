@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from leser_bench.cache import atomic_write_json, content_hash, read_json
+from leser_bench.io.cache import atomic_write_json, content_hash, read_json
 from leser_bench.llm import ModelConfig
 from leser_bench.llm.local_model import file_sha256
 from leser_bench.training.checkpoints import latest_checkpoint

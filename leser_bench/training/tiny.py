@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from leser_bench.cache import cached_directory, directory_complete
+from leser_bench.io.cache import cached_directory, directory_complete
 from leser_bench.llm.local_model import converted_dir, file_sha256, find_gguf
 
 

@@ -1,7 +1,7 @@
 """Runs on disk, streamed: TREC run files written chunk by chunk and read back chunk by chunk.
 
 A run of 9k queries x k=1000 is 9M (query, product) pairs: gigabytes as Python dicts. So a method's
-run goes to disk as it is searched, in :mod:`leser_bench.trec`'s format (``qid Q0 docid rank score
+run goes to disk as it is searched, in :mod:`leser_bench.io.trec`'s format (``qid Q0 docid rank score
 tag``, queries in the order appended, products ranked by score then id), and everything downstream
 reads it back a chunk of queries at a time.
 
@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from leser_bench.cache import atomic_write_json, content_hash, read_json, remove_stale_temporaries
+from leser_bench.io.cache import atomic_write_json, content_hash, read_json, remove_stale_temporaries
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval.retriever import Retriever, Run
-from leser_bench.trec import ranked, run_entries
+from leser_bench.io.trec import ranked, run_entries
 
 RUN_SCHEMA = "trec-run-v1"
 
@@ -34,7 +34,7 @@ def meta_path(path: Path) -> Path:
 
 
 def format_chunk(run: Run, tag: str, order: Iterable[str] | None = None) -> str:
-    """TREC lines of ``run`` (queries in ``order``, default sorted; as :func:`leser_bench.trec.format_run`)."""
+    """TREC lines of ``run`` (queries in ``order``, default sorted; as :func:`leser_bench.io.trec.format_run`)."""
     lines = []
     for qid in (order if order is not None else sorted(run)):
         for rank, (docid, score) in enumerate(ranked(run.get(qid, {})), start=1):
@@ -186,7 +186,7 @@ def stream_method_run(retriever: Retriever, expansions: Sequence[Expansion], k: 
     else it is searched chunk by chunk (each search inside ``searching()``, e.g. a stage timer)
     and appended to a new cache file. Either way it is written to ``out_path`` with ``tag``; both
     files are complete only once the iterator is exhausted (a run stopped half-way leaves neither).
-    Sorted order makes the file byte-identical to :func:`leser_bench.trec.write_run` of the whole run.
+    Sorted order makes the file byte-identical to :func:`leser_bench.io.trec.write_run` of the whole run.
     """
     ordered = sorted(expansions, key=lambda e: e.query_id)
     ids = [e.query_id for e in ordered]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from leser_bench.cache import atomic_write_text
+from leser_bench.io.cache import atomic_write_text
 from leser_bench.data.records import Qrels
 from leser_bench.retrieval.retriever import Run
 
@@ -34,7 +34,8 @@ def write_qrels(qrels: Qrels, path: Path) -> None:
 
 def run_entries(path: Path) -> Iterator[tuple[int, str, str, float]]:
     """(line number, query id, doc id, score) of every line of a 6-column TREC run; a bad line is a
-    ValueError naming file and line."""
+    ValueError naming file and line. The one TREC run reader: ir-measures' reader says neither file nor
+    line on a bad line, and builds an object per line that a k=1000 run at ESCI size does not need."""
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             parts = line.split()
@@ -45,7 +46,7 @@ def run_entries(path: Path) -> Iterator[tuple[int, str, str, float]]:
             try:
                 score = float(parts[4])
             except ValueError:
-                raise ValueError(f"{path}:{number}: score {parts[4]!r} is not a number") from None
+                raise ValueError(f"{path}:{number}: field 5 {parts[4]!r} is not a number (the score)") from None
             yield number, parts[0], parts[2], score
 
 
@@ -55,3 +56,21 @@ def read_run(path: Path) -> Run:
     for _, qid, docid, score in run_entries(path):
         run.setdefault(qid, {})[docid] = score
     return run
+
+
+def read_qrels(path: Path) -> Qrels:
+    """A 4-column TREC qrels file (``qid iter docid grade``); a bad line is a ValueError naming file and line."""
+    qrels: Qrels = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 4:
+                raise ValueError(f"{path}:{number}: expected 4 columns (qid iter docid grade), got {len(parts)}")
+            try:
+                grade = int(parts[3])
+            except ValueError:
+                raise ValueError(f"{path}:{number}: field 4 {parts[3]!r} is not an integer grade") from None
+            qrels.setdefault(parts[0], {})[parts[2]] = grade
+    return qrels

@@ -4,7 +4,7 @@ A method's expansions are keyed by everything that can change them (the method, 
 prompt configs, the seed, the catalogue's index key, the evaluated queries, and this schema's
 version); its run additionally by the retriever config, the index searched and the depth. Both are
 written atomically and checked when read: a damaged or foreign file is rebuilt, never trusted.
-Runs are TREC files with a checksummed sidecar (:mod:`leser_bench.runs`), streamed chunk by chunk.
+Runs are TREC files with a checksummed sidecar (:mod:`leser_bench.io.runs`), streamed chunk by chunk.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from leser_bench.cache import atomic_write_text, content_hash
+from leser_bench.io.cache import atomic_write_text, content_hash
 from leser_bench.data.records import Query
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval.retriever import EXECUTION_ONLY
