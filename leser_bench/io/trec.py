@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from leser_bench.io.cache import atomic_write_text
 from leser_bench.data.records import Qrels
@@ -32,22 +33,31 @@ def write_qrels(qrels: Qrels, path: Path) -> None:
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def run_entries(path: Path) -> Iterator[tuple[int, str, str, float]]:
-    """(line number, query id, doc id, score) of every line of a 6-column TREC run; a bad line is a
-    ValueError naming file and line. The one TREC run reader: ir-measures' reader says neither file nor
-    line on a bad line, and builds an object per line that a k=1000 run at ESCI size does not need."""
+def _rows(path: Path, layout: str, field: int, parse: type) -> Iterator[tuple[int, list[str], Any]]:
+    """(line number, columns, ``parse(columns[field])``) of every non-blank line with the columns of
+    ``layout``; a bad line is a ValueError naming file, line and field."""
+    width = len(layout.split())
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             parts = line.split()
             if not parts:
                 continue
-            if len(parts) != 6:
-                raise ValueError(f"{path}:{number}: expected 6 columns (qid Q0 docid rank score tag), got {len(parts)}")
+            if len(parts) != width:
+                raise ValueError(f"{path}:{number}: expected {width} columns ({layout}), got {len(parts)}")
             try:
-                score = float(parts[4])
+                value = parse(parts[field])
             except ValueError:
-                raise ValueError(f"{path}:{number}: field 5 {parts[4]!r} is not a number (the score)") from None
-            yield number, parts[0], parts[2], score
+                raise ValueError(f"{path}:{number}: field {field + 1} {parts[field]!r} is not "
+                                 f"{'a number (the score)' if parse is float else 'an integer grade'}") from None
+            yield number, parts, value
+
+
+def run_entries(path: Path) -> Iterator[tuple[int, str, str, float]]:
+    """(line number, query id, doc id, score) of every line of a 6-column TREC run; a bad line is a
+    ValueError naming file and line. The one TREC run reader: ir-measures' reader says neither file nor
+    line on a bad line, and builds an object per line that a k=1000 run at ESCI size does not need."""
+    for number, parts, score in _rows(path, "qid Q0 docid rank score tag", 4, float):
+        yield number, parts[0], parts[2], score
 
 
 def read_run(path: Path) -> Run:
@@ -61,16 +71,6 @@ def read_run(path: Path) -> Run:
 def read_qrels(path: Path) -> Qrels:
     """A 4-column TREC qrels file (``qid iter docid grade``); a bad line is a ValueError naming file and line."""
     qrels: Qrels = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 4:
-                raise ValueError(f"{path}:{number}: expected 4 columns (qid iter docid grade), got {len(parts)}")
-            try:
-                grade = int(parts[3])
-            except ValueError:
-                raise ValueError(f"{path}:{number}: field 4 {parts[3]!r} is not an integer grade") from None
-            qrels.setdefault(parts[0], {})[parts[2]] = grade
+    for _, parts, grade in _rows(path, "qid iter docid grade", 3, int):
+        qrels.setdefault(parts[0], {})[parts[2]] = grade
     return qrels
