@@ -1,0 +1,61 @@
+"""Silent wrong results (issue 14, section 1): each case a careless or hostile user hit, and what the
+harness does now. Every test here fails on the code before the fix.
+
+| case | before | now | test |
+|---|---|---|---|
+| `method=zero-shot` (typo) | silently ignored (`optional method`), the run went on without it | exit 2 before any work, one `error:` line listing conf/method/*.yaml | test_unknown_method_name_stops_before_work |
+| several extra methods in one command | undocumented | `+method@methods.<key>=<name>`, repeatable (README, Configuration) | test_several_methods_can_be_added_in_one_command |
+| code that produces an artefact edited | stage cache keys unchanged: old numbers | keys hash the sources of `leser_bench` and `baselines` | test_editing_the_code_changes_the_stage_keys |
+| a file a method config names edited | keys unchanged | keys hash the content of every file a method config names | test_editing_a_file_a_method_reads_changes_the_key |
+| bytes of a Lucene file overwritten in place | `_COMPLETE` checks names and sizes: different metrics, no word | per-file SHA-256 stored at build, checked on reuse; rebuilt with a warning | test_damaged_index_is_rebuilt_with_a_warning |
+| index built before checksums existed | trusted | rebuilt once (no checksums to verify) | test_index_without_checksums_is_rebuilt |
+| cached expansion without `term_weights` | KeyError on every rerun | record refused, entry discarded with a warning, recomputed | test_cached_expansion_missing_a_field_is_discarded |
+| cached expansion with `"texts": "abc"` | became `["a", "b", "c"]` | refused as above | test_cached_expansion_with_a_string_for_texts_is_discarded |
+| cached run edited but still a valid TREC file | (checked) | SHA-256 in the sidecar: re-searched | test_edited_cached_run_is_not_trusted |
+| `evaluation.relevant_grade=9` on 0..3 data | R/P/RR = 0.0 reported | error before the index is built, naming the key and the grades | test_relevant_grade_above_the_data_is_an_error |
+| all-zero qrels | every measure 0 | error before the index is built | test_all_zero_qrels_are_an_error |
+| per-rule columns for methods without rules | `nan` | 0 | test_rule_columns_show_zero_for_methods_without_rules |
+| `regress --run-dir` on a crashed run | accepted, checks pass | refused (exit 2, one line) unless run_info.json says complete | test_regress_refuses_an_unfinished_run |
+| `analyze <run> --baseline rm3` | overwrote the run's stats.csv | writes analysis/rm3/, keeps the run's own | test_reanalysis_writes_beside_the_run_results |
+| A/B `labels: auto` on 0..2 or 0..4 data | ESCI preset on 0..2; crash on 0..4 after all the work | click probabilities from the data's gains, checked before work, recorded | test_abtest_auto_labels_* |
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+PY = sys.executable
+
+
+def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PY, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+# --- unknown method names ---------------------------------------------------------------------------
+
+
+def test_unknown_method_name_stops_before_work(tmp_path: Path) -> None:
+    out = cli("-m", "leser_bench", "method=zero-shot", "suite=none", f"hydra.run.dir={tmp_path / 'run'}",
+              f"cache_dir={tmp_path / 'cache'}")
+    assert out.returncode == 2, out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+    assert "'zero-shot'" in lines[0] and "zero_shot" in lines[0] and "rm3" in lines[0]
+    assert not (tmp_path / "cache").exists()  # nothing built
+
+
+def test_several_methods_can_be_added_in_one_command() -> None:
+    out = cli("-m", "leser_bench", "suite=none", "+method@methods.a=rm3", "+method@methods.b=rocchio",
+              "--cfg", "job")
+    assert out.returncode == 0, out.stderr
+    import yaml
+
+    methods = yaml.safe_load(out.stdout)["methods"]
+    assert {k: v["kind"] for k, v in methods.items()} == {"a": "rm3", "b": "rocchio"}
+    assert "+method@methods.<key>=<name>" in (REPO / "README.md").read_text(encoding="utf-8")
