@@ -59,3 +59,98 @@ def test_several_methods_can_be_added_in_one_command() -> None:
     methods = yaml.safe_load(out.stdout)["methods"]
     assert {k: v["kind"] for k, v in methods.items()} == {"a": "rm3", "b": "rocchio"}
     assert "+method@methods.<key>=<name>" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+# --- stale stage caches -----------------------------------------------------------------------------
+
+
+def _queries() -> list:
+    from leser_bench.data.records import Query
+
+    return [Query(id="q1", text="grey sofa"), Query(id="q2", text="oak table")]
+
+
+def test_editing_the_code_changes_the_stage_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy of the prompt builder stands for the package source: editing it changes both keys."""
+    from leser_bench.io import artefacts
+
+    package = tmp_path / "leser_bench"
+    (package / "policy").mkdir(parents=True)
+    prompting = package / "policy" / "prompting.py"
+    prompting.write_text((REPO / "leser_bench" / "policy" / "prompting.py").read_text(encoding="utf-8"))
+    monkeypatch.setattr(artefacts, "source_roots", lambda: [package])
+    index = tmp_path / "index" / "abc" / "lucene"
+    method = {"name": "zero_shot", "kind": "zero_shot"}
+
+    def keys() -> tuple[str, str]:
+        artefacts.source_hash.cache_clear()
+        exp = artefacts.expansions_key(method, {"seed": 13}, index, _queries())
+        return exp, artefacts.run_key(exp, {"k1": 0.9}, index, 100)
+
+    before = keys()
+    assert keys() == before  # stable
+    prompting.write_text(prompting.read_text(encoding="utf-8").replace('"', "'", 1))
+    after = keys()
+    assert after[0] != before[0] and after[1] != before[1]
+    # the run key alone also follows the code (a retriever change with the same expansions key)
+    artefacts.source_hash.cache_clear()
+    run_before = artefacts.run_key("same", {"k1": 0.9}, index, 100)
+    (package / "retriever.py").write_text("# changed\n")
+    artefacts.source_hash.cache_clear()
+    assert artefacts.run_key("same", {"k1": 0.9}, index, 100) != run_before
+
+
+def test_editing_a_file_a_method_reads_changes_the_key(tmp_path: Path) -> None:
+    from leser_bench.io.artefacts import expansions_key
+
+    examples = tmp_path / "examples.jsonl"
+    examples.write_text('{"query": "sofa", "rewrite": "couch"}\n')
+    method = {"name": "few_shot", "kind": "few_shot", "examples_file": str(examples)}
+    index = tmp_path / "index" / "abc" / "lucene"
+    before = expansions_key(method, {}, index, _queries())
+    examples.write_text('{"query": "sofa", "rewrite": "settee"}\n')
+    assert expansions_key(method, {}, index, _queries()) != before
+
+
+# --- damaged artefacts: cached expansions ------------------------------------------------------------
+
+
+def _cached_expansions(tmp_path: Path) -> Path:
+    from leser_bench.expansion import Expansion
+    from leser_bench.io.artefacts import load_expansions, save_expansions
+
+    path = tmp_path / "expansions-k.jsonl"
+    save_expansions(path, [Expansion(query=q, texts=["couch"], term_weights={"couch": 0.5}) for q in _queries()])
+    assert [e.texts for e in load_expansions(path, _queries())] == [["couch"], ["couch"]]  # the valid round trip
+    return path
+
+
+def _edit_record(path: Path, line: int, edit) -> None:
+    import json
+
+    lines = path.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[line])
+    edit(record)
+    lines[line] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_cached_expansion_missing_a_field_is_discarded(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from leser_bench.io.artefacts import load_expansions
+
+    path = _cached_expansions(tmp_path)
+    _edit_record(path, 2, lambda r: r.pop("term_weights"))
+    with caplog.at_level("WARNING"):
+        assert load_expansions(path, _queries()) is None
+    assert "term_weights" in caplog.text and "discarded" in caplog.text
+
+
+def test_cached_expansion_with_a_string_for_texts_is_discarded(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    from leser_bench.io.artefacts import load_expansions
+
+    path = _cached_expansions(tmp_path)
+    _edit_record(path, 1, lambda r: r.update(texts="abc"))
+    with caplog.at_level("WARNING"):
+        assert load_expansions(path, _queries()) is None
+    assert "'texts'" in caplog.text
