@@ -154,3 +154,56 @@ def test_cached_expansion_with_a_string_for_texts_is_discarded(tmp_path: Path,
     with caplog.at_level("WARNING"):
         assert load_expansions(path, _queries()) is None
     assert "'texts'" in caplog.text
+
+
+# --- damaged artefacts: the index --------------------------------------------------------------------
+
+
+def _small_catalogue() -> list:
+    from leser_bench.data.records import Product
+
+    return [Product(id=f"p{i}", title=f"grey sofa {i}", description=f"seat {i} " * (i + 1)) for i in range(30)]
+
+
+def test_damaged_index_is_rebuilt_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from leser_bench.io.cache import directory_complete
+    from leser_bench.retrieval import IndexConfig, build_index
+    from leser_bench.retrieval.index import index_damage
+
+    lucene = build_index(_small_catalogue(), IndexConfig(threads=1), tmp_path)
+    victim = max((p for p in lucene.iterdir() if p.suffix in (".doc", ".tim", ".pos")), key=lambda p: p.stat().st_size)
+    original = victim.read_bytes()
+    damaged = bytearray(original)
+    damaged[len(damaged) // 2 : len(damaged) // 2 + 6] = bytes(b ^ 0xFF for b in damaged[len(damaged) // 2 : len(damaged) // 2 + 6])
+    victim.write_bytes(bytes(damaged))  # same name, same size: the _COMPLETE marker alone still vouches for it
+    assert directory_complete(lucene.parent)
+    with caplog.at_level("WARNING"):
+        again = build_index(_small_catalogue(), IndexConfig(threads=1), tmp_path)
+    assert "damaged" in caplog.text and victim.name in caplog.text
+    assert again == lucene and index_damage(lucene.parent) is None
+    assert victim.read_bytes() != bytes(damaged)  # rebuilt (not byte-identical: Lucene writes segment ids)
+
+
+def test_index_without_checksums_is_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from leser_bench.io.cache import COMPLETE_MARKER, _tree_checksum, atomic_write_json
+    from leser_bench.retrieval import IndexConfig, build_index
+    from leser_bench.retrieval.index import CHECKSUMS, index_damage
+
+    lucene = build_index(_small_catalogue()[:10], IndexConfig(threads=1), tmp_path)
+    (lucene.parent / CHECKSUMS).unlink()  # an index as the old code left it: a marker over names and sizes
+    atomic_write_json(lucene.parent / COMPLETE_MARKER, {"checksum": _tree_checksum(lucene.parent)})
+    with caplog.at_level("WARNING"):
+        build_index(_small_catalogue()[:10], IndexConfig(threads=1), tmp_path)
+    assert "no checksums.json" in caplog.text and index_damage(lucene.parent) is None
+
+
+def test_edited_cached_run_is_not_trusted(tmp_path: Path) -> None:
+    """Checked, not changed: the stage cache's run is verified by the SHA-256 of its sidecar on reuse."""
+    from leser_bench.io.runs import RunFileWriter, run_file_valid
+
+    path = tmp_path / "run-k.trec"
+    with RunFileWriter(path, "m") as writer:
+        writer.append({"q1": {"p1": 2.5, "p2": 1.25}, "q2": {"p3": 1.0}}, ["q1", "q2"])
+    assert run_file_valid(path, ["q1", "q2"])
+    path.write_text(path.read_text().replace("p1 1", "p9 1"))  # still a valid TREC run, same size
+    assert not run_file_valid(path, ["q1", "q2"])
