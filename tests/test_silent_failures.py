@@ -207,3 +207,44 @@ def test_edited_cached_run_is_not_trusted(tmp_path: Path) -> None:
     assert run_file_valid(path, ["q1", "q2"])
     path.write_text(path.read_text().replace("p1 1", "p9 1"))  # still a valid TREC run, same size
     assert not run_file_valid(path, ["q1", "q2"])
+
+
+# --- judgments that make measures silently 0 ----------------------------------------------------------
+
+
+def _run_until_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *overrides: str, dataset=None):
+    """run_experiment up to the index build, which here fails the test: the error must come before it."""
+    from hydra import compose, initialize_config_dir
+
+    from leser_bench.pipeline import run as run_module
+
+    def no_index(*_a, **_k):
+        raise AssertionError("the index was built: the check came after work")
+
+    monkeypatch.setattr(run_module, "build_index", no_index)
+    if dataset is not None:
+        monkeypatch.setattr(run_module, "load_dataset", lambda _cfg: dataset)
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=["suite=prf", "budget=tiny", f"cache_dir={tmp_path}", *overrides])
+    return run_module.run_experiment(cfg, tmp_path / "run")
+
+
+def test_relevant_grade_above_the_data_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leser_bench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"evaluation\.relevant_grade=9 .*\[0, 1, 2, 3\]"):
+        _run_until_index(tmp_path, monkeypatch, "evaluation.relevant_grade=9")
+
+
+def test_all_zero_qrels_are_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decision: an error, not a note -- every measure of every method would be 0, nothing can be compared."""
+    from dataclasses import replace
+
+    from leser_bench.data.loading import load_dataset
+    from leser_bench.errors import UserError
+
+    world = load_dataset({"source": "world"})
+    zero = replace(world, splits={name: replace(s, qrels={q: {d: 0 for d in docs} for q, docs in s.qrels.items()})
+                                  for name, s in world.splits.items()})
+    with pytest.raises(UserError, match="only grade"):
+        _run_until_index(tmp_path, monkeypatch, dataset=zero)

@@ -22,6 +22,7 @@ from leser_bench.data.loading import load_dataset
 from leser_bench.data.records import Dataset
 from leser_bench.evaluation import Evaluator, aggregate, resolve_all
 from leser_bench.evaluation.chunked import evaluate_chunks
+from leser_bench.evaluation.grades import check_judgments
 from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metrics, rule_metrics
 from leser_bench.evaluation.measures import Measure
 from leser_bench.evaluation.query_sets import FILE as QUERY_SETS_FILE
@@ -68,6 +69,7 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     with timer("load dataset"):
         dataset = load_dataset(OmegaConf.to_container(cfg.dataset, resolve=True))
         split = dataset.split(cfg.evaluation.split)
+    check_judgments(split.qrels, cfg.evaluation.relevant_grade, split.name)
     methods, skipped = runnable_methods(cfg, dataset)
     sets = evaluation_sets(cfg, split, methods)
     if len(sets.main_ids) < MIN_PAIRED_QUERIES:
