@@ -248,3 +248,35 @@ def test_all_zero_qrels_are_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyP
                                   for name, s in world.splits.items()})
     with pytest.raises(UserError, match="only grade"):
         _run_until_index(tmp_path, monkeypatch, dataset=zero)
+
+
+# --- reports and run directories (the hostile report fixture: identity/prf have no rules, llm has one) ------
+
+
+@pytest.fixture(scope="module")
+def built_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from report_fixture import build_run_dir
+
+    return build_run_dir(tmp_path_factory.mktemp("silent") / "run")
+
+
+@pytest.fixture
+def run_copy(built_run: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(built_run, tmp_path / "run"))
+
+
+def test_rule_columns_show_zero_for_methods_without_rules(run_copy: Path) -> None:
+    import re
+
+    from leser_bench.report.__main__ import main as report_main
+
+    report_main([str(run_copy)])  # the rebuilt report (what python -m leser_bench.report writes)
+    md = (run_copy / "report.md").read_text(encoding="utf-8")
+    section = md.split("## Rule violations", 1)[1].split("\n## ", 1)[0]
+    assert "nan" not in section.lower()
+    identity = next(line for line in section.splitlines() if line.startswith("| identity |"))
+    assert re.fullmatch(r"\| identity \|( 0\.0000 \|)+", identity), identity
+    html = (run_copy / "report.html").read_text(encoding="utf-8")
+    assert ">nan<" not in html.lower()
