@@ -280,3 +280,27 @@ def test_rule_columns_show_zero_for_methods_without_rules(run_copy: Path) -> Non
     assert re.fullmatch(r"\| identity \|( 0\.0000 \|)+", identity), identity
     html = (run_copy / "report.html").read_text(encoding="utf-8")
     assert ">nan<" not in html.lower()
+
+
+def test_regress_refuses_an_unfinished_run(run_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    import yaml
+
+    from leser_bench.regress import main as regress_main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"experiment": "regression", "checks": [
+        {"method": "identity", "measure": "nDCG@10", "expected": 0.0}]}))
+    info = json.loads((run_copy / "run_info.json").read_text(encoding="utf-8"))
+    assert info["complete"] is True  # the pipeline's report step marks the run finished, last
+    assert regress_main([str(spec), "--run-dir", str(run_copy)]) == 0
+    capsys.readouterr()
+    for partial in ({**info, "complete": False}, None):  # crashed before the end / before run_info.json
+        if partial is None:
+            (run_copy / "run_info.json").unlink()
+        else:
+            (run_copy / "run_info.json").write_text(json.dumps(partial))
+        assert regress_main([str(spec), "--run-dir", str(run_copy)]) == 2
+        err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        assert len(err) == 1 and err[0].startswith("error: ") and "not a finished run" in err[0], err

@@ -1,7 +1,7 @@
 """Build ``report.html`` and ``report.md`` from a run directory — at the end of a run, or later.
 
 The pipeline calls :func:`write_reports` (it records ``run_info.json`` and the shown products
-first); ``python -m leser_bench.report <run_dir>`` calls :func:`build_reports` on any finished
+first, and marks ``run_info.json`` complete last); ``python -m leser_bench.report <run_dir>`` calls :func:`build_reports` on any finished
 run, so both paths produce the same pages from the same files.
 """
 
@@ -95,10 +95,14 @@ def run_info_from(data: ReportData, dataset: Dataset, relevant_grade: int, confi
 def write_reports(out_dir: Path, data: ReportData, dataset: Dataset, relevant_grade: int,
                   config: Mapping[str, Any]) -> tuple[Path, Path]:
     """Pipeline hook: record run_info.json and the products the explorer shows, then build both reports."""
-    save_run_info(out_dir, run_info_from(data, dataset, relevant_grade, config))
+    info = run_info_from(data, dataset, relevant_grade, config)
+    save_run_info(out_dir, info)
     report_cfg = config.get("report") or {}
     runs = {p.stem: read_run(p) for p in sorted((out_dir / "runs").glob("*.trec"))}
     save_shown_products(out_dir, dataset.products, runs, int(report_cfg.get("explorer_top_results", 5)))
     training = report_cfg.get("training_csv")
-    return build_reports(out_dir, Path(training) if training else None)
+    pages = build_reports(out_dir, Path(training) if training else None)
+    info.complete = True  # written last: a run directory without it did not finish (regress refuses it)
+    save_run_info(out_dir, info)
+    return pages
 
