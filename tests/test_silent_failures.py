@@ -304,3 +304,19 @@ def test_regress_refuses_an_unfinished_run(run_copy: Path, tmp_path: Path, capsy
         assert regress_main([str(spec), "--run-dir", str(run_copy)]) == 2
         err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
         assert len(err) == 1 and err[0].startswith("error: ") and "not a finished run" in err[0], err
+
+
+def test_reanalysis_writes_beside_the_run_results(run_copy: Path) -> None:
+    from leser_bench.analyze import main as analyze_main
+    import pandas as pd
+
+    from leser_bench.report.__main__ import main as report_main
+
+    own = (run_copy / "stats.csv").read_bytes()
+    assert analyze_main([str(run_copy), "--baseline", "prf", "--no-abtest"]) == 0
+    assert (run_copy / "stats.csv").read_bytes() == own  # the run's own results are kept
+    again = pd.read_csv(run_copy / "analysis" / "prf" / "stats.csv")
+    assert set(again["baseline"]) == {"prf"}
+    assert report_main([str(run_copy)]) == 0
+    md = (run_copy / "report.md").read_text(encoding="utf-8")
+    assert "## Significance vs the baseline" in md and "analysis/prf/analysis.md" in md

@@ -30,6 +30,11 @@ def markdown_report(inputs: ReportInputs) -> str:
         sections.append("## Significance vs the baseline\n\n" + significance_markdown(inputs.stats))
     if inputs.abtest is not None and not inputs.abtest.empty:
         sections.append("## Simulated online A/B test and interleaving\n\n" + abtest_markdown(inputs.abtest))
+    reanalyses = sorted(p.parent.relative_to(inputs.run_dir).as_posix()
+                        for p in (inputs.run_dir / "analysis").glob("*/analysis.md"))
+    if reanalyses:
+        sections.append("Re-analyses (`python -m leser_bench.analyze`; the tables above are the run's own): "
+                        + ", ".join(f"`{escape_cell(r)}/analysis.md`" for r in reanalyses))
     sections += [_wins_markdown(w, inputs.baseline) for w in tables.wins_and_losses(inputs)]
     training = tables.training_summary(inputs.training)
     if training:
