@@ -320,3 +320,52 @@ def test_reanalysis_writes_beside_the_run_results(run_copy: Path) -> None:
     assert report_main([str(run_copy)]) == 0
     md = (run_copy / "report.md").read_text(encoding="utf-8")
     assert "## Significance vs the baseline" in md and "analysis/prf/analysis.md" in md
+
+
+# --- A/B simulation: labels: auto on grade scales without a preset -----------------------------------------
+
+
+def _graded(top: int) -> tuple[dict, dict, dict]:
+    """Two runs and qrels with grades 0..top: the treatment ranks the top grade first."""
+    qrels = {f"q{i}": {f"d{g}": g for g in range(top + 1)} for i in range(30)}
+    control = {q: {f"d{g}": float(g + 1) for g in range(top + 1)} for q in qrels}
+    treatment = {q: {f"d{g}": float(top + 1 - g) for g in range(top + 1)} for q in qrels}
+    return control, treatment, qrels
+
+
+@pytest.mark.parametrize("top", [2, 4])
+def test_abtest_auto_labels_fit_any_grade_scale(top: int) -> None:
+    """0..2 got the ESCI preset (purchase grade 3: no purchase ever); 0..4 crashed. Both now derive tables."""
+    from leser_bench.abtest import ABTestConfig, simulate_ab
+
+    config = ABTestConfig(n_users=2000, depth=top + 1)
+    assert config.click.preset_name(top) == "derived" and config.purchase_threshold(top) == top
+    config.check_grades(top)
+    control, treatment, qrels = _graded(top)
+    table = simulate_ab(treatment, control, qrels, config).set_index("metric")
+    assert table.loc["purchase_rate", "control"] > 0 and table.loc["purchase_rate", "treatment"] > 0, table
+    assert "derived" in table["click_probabilities"].iloc[0]
+
+
+def test_abtest_auto_labels_keep_the_presets_where_they_fit() -> None:
+    from leser_bench.abtest.config import PRESETS, ClickModelConfig
+
+    cfg = ClickModelConfig()
+    assert cfg.preset_name(3) == "esci" and cfg.preset_name(1) == "binary"
+    assert cfg.probabilities(3)[0].tolist() == [*PRESETS["esci"]["attraction"].values(), 0.0]
+
+
+def test_abtest_auto_labels_are_checked_before_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A click table that does not fit the data's grades stops the run before the index, not after it."""
+    from leser_bench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="abtest.click"):
+        _run_until_index(tmp_path, monkeypatch, "abtest.click.labels=binary")
+
+
+def test_abtest_auto_labels_are_recorded_in_the_report(run_copy: Path) -> None:
+    from leser_bench.report.__main__ import main as report_main
+
+    assert report_main([str(run_copy)]) == 0
+    md = (run_copy / "report.md").read_text(encoding="utf-8")
+    assert "Click probabilities: labels=auto: attraction {0: 0.05, 1: 0.15, 2: 0.35, 3: 0.7} (esci)" in md

@@ -29,7 +29,11 @@ def markdown_report(inputs: ReportInputs) -> str:
     if inputs.stats_vs_baseline() is not None:
         sections.append("## Significance vs the baseline\n\n" + significance_markdown(inputs.stats))
     if inputs.abtest is not None and not inputs.abtest.empty:
-        sections.append("## Simulated online A/B test and interleaving\n\n" + abtest_markdown(inputs.abtest))
+        ab_section = "## Simulated online A/B test and interleaving\n\n" + abtest_markdown(inputs.abtest)
+        if "click_probabilities" in inputs.abtest.columns:
+            used = sorted(set(inputs.abtest["click_probabilities"].dropna().astype(str)))
+            ab_section += "\n" + "".join(f"Click probabilities: {escape_cell(u)}.\n" for u in used)
+        sections.append(ab_section)
     reanalyses = sorted(p.parent.relative_to(inputs.run_dir).as_posix()
                         for p in (inputs.run_dir / "analysis").glob("*/analysis.md"))
     if reanalyses:
