@@ -1,5 +1,7 @@
 """Silent wrong results (issue 14, section 1): each case a careless or hostile user hit, and what the
-harness does now. Every test here fails on the code before the fix.
+harness does now. Every test here fails on the code before the fix (3141909), except two guards that
+pin what already held: test_edited_cached_run_is_not_trusted (the stage cache's run was already checked
+by its sidecar's SHA-256) and test_abtest_auto_labels_keep_the_presets_where_they_fit.
 
 | case | before | now | test |
 |---|---|---|---|
@@ -17,7 +19,7 @@ harness does now. Every test here fails on the code before the fix.
 | per-rule columns for methods without rules | `nan` | 0 | test_rule_columns_show_zero_for_methods_without_rules |
 | `regress --run-dir` on a crashed run | accepted, checks pass | refused (exit 2, one line) unless run_info.json says complete | test_regress_refuses_an_unfinished_run |
 | `analyze <run> --baseline rm3` | overwrote the run's stats.csv | writes analysis/rm3/, keeps the run's own | test_reanalysis_writes_beside_the_run_results |
-| A/B `labels: auto` on 0..2 or 0..4 data | ESCI preset on 0..2; crash on 0..4 after all the work | click probabilities from the data's gains, checked before work, recorded | test_abtest_auto_labels_* |
+| A/B `labels: auto` on 0..2 or 0..4 data | ESCI preset on 0..2; crash on 0..4 after all the work | presets only where their grades fit, else tables derived from the grade scale (nDCG's exponential gain); checked before the index; recorded in abtest.csv and the report | test_abtest_auto_labels_* |
 """
 
 from __future__ import annotations
