@@ -5,12 +5,16 @@
 
 Reads ``per_query.csv``, ``runs/<method>.trec``, ``qrels.trec`` and (if present)
 ``.hydra/config.yaml`` — whose ``stats:`` and ``abtest:`` sections are used unless a config file is
-given — and writes ``stats.csv``, ``abtest.csv`` and ``analysis.md`` into the directory.
+given — and writes ``stats.csv``, ``abtest.csv`` and ``analysis.md`` into ``<run_dir>/analysis/<baseline>/``
+(``<baseline>-all-pairs`` with ``--all-pairs``): a re-analysis sits beside the run's own results, which
+the run's report shows and which are never overwritten. (The pipeline writes the run's own into the run
+directory itself.)
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,26 +135,34 @@ def run_abtests(data: RunDirectory, baseline: str, config: ABTestConfig) -> tupl
 
 def analyze(run_dir: Path, baseline: str = "identity", stats_config: StatsConfig | None = None,
             abtest_config: ABTestConfig | None = None, all_pairs: bool = False,
-            with_abtest: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Write stats.csv, abtest.csv and analysis.md into ``run_dir``; returns (stats, abtest) tables.
+            with_abtest: bool = True, out_dir: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write stats.csv, abtest.csv and analysis.md into ``out_dir`` (default ``run_dir``: the run's own
+    results); returns (stats, abtest) tables.
 
     A config left as None comes from the run's .hydra/config.yaml section, else the defaults.
     """
+    out_dir = out_dir or run_dir
     data = load_run_directory(run_dir, need_runs=with_abtest)
     stats_config = stats_config or stats_config_from(data.hydra.get("stats"))
     abtest_config = abtest_config or abtest_config_from(data.hydra.get("abtest"))
     stats_table = compare(data.per_query, baseline, stats_config, all_pairs=all_pairs)
     ab_table, notes = run_abtests(data, baseline, abtest_config) if with_abtest else (pd.DataFrame(), [])
-    atomic_write_text(run_dir / "stats.csv", stats_table.to_csv(index=False))
-    atomic_write_text(run_dir / "abtest.csv", ab_table.to_csv(index=False))
+    atomic_write_text(out_dir / "stats.csv", stats_table.to_csv(index=False))
+    atomic_write_text(out_dir / "abtest.csv", ab_table.to_csv(index=False))
     md = ["# Analysis", "", f"Run directory: `{run_dir}`; baseline: `{baseline}`.", "",
           "## Significance", "", significance_markdown(stats_table)]
     if with_abtest:
         md += ["## Simulated online evaluation", "", abtest_markdown(ab_table) if not ab_table.empty
                else "_No method besides the baseline has a run file._\n"]
         md += [f"- {note}" for note in notes]
-    atomic_write_text(run_dir / "analysis.md", "\n".join(md).rstrip() + "\n")
+    atomic_write_text(out_dir / "analysis.md", "\n".join(md).rstrip() + "\n")
     return stats_table, ab_table
+
+
+def reanalysis_dir(run_dir: Path, baseline: str, all_pairs: bool = False) -> Path:
+    """Where ``python -m leser_bench.analyze`` writes: ``<run_dir>/analysis/<baseline>[-all-pairs]/``."""
+    name = re.sub(r"[^\w.-]", "_", baseline).strip(".") or "_"
+    return run_dir / "analysis" / (f"{name}-all-pairs" if all_pairs else name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,12 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         stats_cfg = stats_config_from(_config_section(args.stats_config, args.run_dir, "stats"))
         abtest_cfg = abtest_config_from(_config_section(args.abtest_config, args.run_dir, "abtest"))
-        analyze(args.run_dir, args.baseline, stats_cfg, abtest_cfg, args.all_pairs, not args.no_abtest)
+        out_dir = reanalysis_dir(args.run_dir, args.baseline, args.all_pairs)
+        analyze(args.run_dir, args.baseline, stats_cfg, abtest_cfg, args.all_pairs, not args.no_abtest,
+                out_dir=out_dir)
     except (ValueError, OSError) as exc:  # every error of ours is a ValueError subclass
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for name in ("stats.csv", "abtest.csv", "analysis.md"):
-        print(args.run_dir / name)
+        print(out_dir / name)
     return 0
 
 

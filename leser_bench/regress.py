@@ -11,7 +11,8 @@ The YAML names the experiment, optional Hydra overrides, a default tolerance and
       - {method: rm3, measure: R@100, expected: 0.8606}
       - {method: rm3, measure: Violated, expected: 0.0, direction: lower, tolerance: 0.0}
 
-Without ``--run-dir`` the experiment is run through the normal pipeline (with any extra
+A ``--run-dir`` must be a finished run (its ``run_info.json`` says ``"complete": true``, written
+last by the pipeline); a crashed or partial one is refused (exit 2). Without ``--run-dir`` the experiment is run through the normal pipeline (with any extra
 OVERRIDEs) into ``reports/<experiment>/regress-<time>/``. A value within ``tolerance`` of the
 expected one passes; a better one passes and is reported (refresh the expected values if the
 change was intended); a worse one fails. Exit status: 0 pass, 1 a check failed, 2 bad input.
@@ -234,6 +235,15 @@ def write_expected(spec: RegressionSpec, values: pd.DataFrame, run_dir: Path) ->
     return len(rows)
 
 
+def require_complete(run_dir: Path) -> None:
+    """A ``--run-dir`` must be a run the pipeline finished: its run_info.json is written complete last."""
+    from leser_bench.report.runinfo import FILE, run_complete  # noqa: PLC0415
+
+    if not run_complete(run_dir):
+        raise RegressionSpecError(f"{run_dir} is not a finished run: {FILE} does not say \"complete\": true "
+                                  "(the run crashed, was stopped, or predates the marker); rerun it")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m leser_bench.regress", description=__doc__.split("\n\n")[0],
                                      epilog="Exit status: 0 pass, 1 regression, 2 bad input.")
@@ -249,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise RegressionSpecError("overrides apply to a new run; they cannot change an existing --run-dir")
         run_dir = args.run_dir or run_experiment_for(spec, args.overrides, args.out_dir)
         values = run_values(run_dir)
+        if args.run_dir:
+            require_complete(args.run_dir)
         if args.write_expected:
             print(f"wrote {write_expected(spec, values, run_dir)} expected values to {spec.path} from {run_dir}")
             return 0

@@ -47,15 +47,16 @@ def _write_run_dir(root: Path, n_queries: int = 40) -> Path:
 def test_analyze_writes_tables_and_markdown(tmp_path):
     run_dir = _write_run_dir(tmp_path / "run")
     assert main([str(run_dir)]) == 0
-    stats = pd.read_csv(run_dir / "stats.csv", dtype={"method": str})
+    out = run_dir / "analysis" / "identity"  # a re-analysis goes beside the run's own results
+    stats = pd.read_csv(out / "stats.csv", dtype={"method": str})
     assert set(stats["measure"]) == {"P@10", "Hit@10"} and set(stats["method"]) == {"leser"}
     assert stats["n_bootstrap"].eq(300).all()  # the run's .hydra stats section was used
     assert stats.set_index("measure").loc["P@10", "significant"]
-    ab = pd.read_csv(run_dir / "abtest.csv")
+    ab = pd.read_csv(out / "abtest.csv")
     assert set(ab["kind"]) == {"ab", "interleaving"} and ab["control_users"].dropna().eq(1500).all()
     inter = ab[ab["kind"] == "interleaving"].iloc[0]
     assert inter["preference"] > 0 and inter["p_value"] < 0.01
-    md = (run_dir / "analysis.md").read_text()
+    md = (out / "analysis.md").read_text()
     assert "Holm–Bonferroni" in md and "| P@10 | leser |" in md and "Team-draft interleaving" in md
 
 
@@ -64,9 +65,10 @@ def test_analyze_uses_given_config_file_and_all_pairs(tmp_path):
     cfg = tmp_path / "stats.yaml"
     cfg.write_text("test: t\ncorrection: bonferroni\nn_bootstrap: 200\n")
     assert main([str(run_dir), "--stats-config", str(cfg), "--no-abtest", "--all-pairs"]) == 0
-    stats = pd.read_csv(run_dir / "stats.csv")
+    out = run_dir / "analysis" / "identity-all-pairs"
+    stats = pd.read_csv(out / "stats.csv")
     assert stats["test"].eq("t").all() and stats["correction"].eq("bonferroni").all()
-    assert "**Bonferroni**" in (run_dir / "analysis.md").read_text()
+    assert "**Bonferroni**" in (out / "analysis.md").read_text()
 
 
 @pytest.mark.parametrize(("setup", "message"), [
@@ -98,7 +100,8 @@ def test_module_runs_as_a_command(tmp_path):
     done = subprocess.run([sys.executable, "-m", "leser_bench.analyze", str(run_dir), "--no-abtest"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert (run_dir / "analysis.md").is_file() and not list(run_dir.glob(".*.md.*"))
+    out = run_dir / "analysis" / "identity"
+    assert (out / "analysis.md").is_file() and not list(out.glob(".*.md.*"))
 
 
 def test_analyze_function_returns_tables(tmp_path):

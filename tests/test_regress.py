@@ -65,6 +65,7 @@ def fake_run(tmp_path: Path) -> Path:
         run / "metrics.csv", index=False)
     pd.DataFrame({"method": ["identity", "rm3"], "Violated": [0.0, 0.0]}).to_csv(
         run / "expansion_metrics.csv", index=False)
+    (run / "run_info.json").write_text('{"complete": true}\n')  # a finished run (regress refuses others)
     return run
 
 

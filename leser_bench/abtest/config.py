@@ -19,7 +19,7 @@ from leser_bench.stats.config import (
 )
 
 CLICK_MODELS = ("pbm", "cascade", "dbn")
-LABEL_PRESETS = ("auto", "esci", "binary")
+LABEL_PRESETS = ("auto", "esci", "binary", "derived")
 QUERY_SAMPLING = ("uniform", "frequency")
 
 #: Per-grade click probabilities. ESCI grades: E=3, S=2, C=1, I=0; binary: 1 relevant, 0 not.
@@ -37,7 +37,8 @@ class ClickModelConfig:
 
     ``attraction[g]``: P(click | examined, grade g). ``satisfaction[g]``: P(user stops | clicked)
     (DBN only). Either may be left None to take the ``labels`` preset ("auto": ESCI when the qrels
-    have a grade above 1, else binary). PBM examines position k (1-based) with ``examination[k-1]``
+    have exactly ESCI's grades 0..3, binary for 0..1, and otherwise -- e.g. 0..2 or 0..4 -- tables derived
+    from the data's grade scale, see :func:`derived_tables`). PBM examines position k (1-based) with ``examination[k-1]``
     or, when that is None, with 1 / k**eta. DBN moves on to the next result with ``continuation``
     unless satisfied; cascade stops at the first click.
     """
@@ -73,14 +74,28 @@ class ClickModelConfig:
         check_probability("abtest.click.continuation", self.continuation)
 
     def preset_name(self, max_grade: int) -> str:
+        """The preset used for grades 0..max_grade: ``auto`` takes a preset only where its grades fit."""
         if self.labels != "auto":
             return self.labels
-        return "esci" if max_grade > 1 else "binary"
+        return {1: "binary", 3: "esci"}.get(max_grade, "derived")
+
+    def tables(self, max_grade: int) -> dict[str, dict[int, float]]:
+        name = self.preset_name(max_grade)
+        return derived_tables(max_grade) if name == "derived" else PRESETS[name]
+
+    def describe(self, max_grade: int) -> str:
+        """Which click probabilities a simulation on grades 0..max_grade uses (recorded in abtest.csv)."""
+        attraction, satisfaction = self.probabilities(max_grade)
+        source = {"attraction": "given" if self.attraction is not None else self.preset_name(max_grade),
+                  "satisfaction": "given" if self.satisfaction is not None else self.preset_name(max_grade)}
+        fmt = lambda a: "{" + ", ".join(f"{g}: {a[g]:.3g}" for g in range(max_grade + 1)) + "}"  # noqa: E731
+        return (f"labels={self.labels}: attraction {fmt(attraction)} ({source['attraction']}), "
+                f"satisfaction {fmt(satisfaction)} ({source['satisfaction']})")
 
     def probabilities(self, max_grade: int) -> tuple[np.ndarray, np.ndarray]:
         """(attraction, satisfaction) arrays indexed by grade 0..max_grade, plus a final 0 entry for
         an empty slot (index -1). A grade the tables do not cover is an error naming it."""
-        preset = PRESETS[self.preset_name(max_grade)]
+        preset = self.tables(max_grade)
         out = []
         for name in ("attraction", "satisfaction"):
             table = getattr(self, name) or preset[name]
@@ -146,7 +161,25 @@ class ABTestConfig:
     def purchase_threshold(self, max_grade: int) -> int:
         if self.purchase_grade is not None:
             return self.purchase_grade
-        return 3 if self.click.preset_name(max_grade) == "esci" else 1
+        return {"esci": 3, "binary": 1}.get(self.click.preset_name(max_grade), max_grade)
+
+    def check_grades(self, max_grade: int) -> None:
+        """Refuse, before any work, click tables or a purchase grade that do not fit grades 0..max_grade."""
+        self.click.probabilities(max_grade)
+        if self.purchase_threshold(max_grade) > max_grade:
+            raise ConfigError(f"abtest.purchase_grade={self.purchase_threshold(max_grade)} (labels="
+                              f"{self.click.labels}) is above the judgments' top grade {max_grade}: no click "
+                              "would ever be a purchase")
+
+
+def derived_tables(max_grade: int) -> dict[str, dict[int, float]]:
+    """Click tables for any grade scale 0..max_grade, from the data's graded gain (2**g - 1) / (2**max - 1)
+    (nDCG's exponential gain): attraction 0.05 + 0.65 * gain, satisfaction 0.60 * gain -- the ESCI
+    preset's end points, and close to it in between (0.14 and 0.33 for ESCI's grades 1 and 2)."""
+    top = max(1, int(max_grade))
+    gain = {g: (2.0**g - 1.0) / (2.0**top - 1.0) for g in range(top + 1)}
+    return {"attraction": {g: round(0.05 + 0.65 * v, 4) for g, v in gain.items()},
+            "satisfaction": {g: round(0.60 * v, 4) for g, v in gain.items()}}
 
 
 def click_config_from(cfg: Mapping[str, Any] | None) -> ClickModelConfig:

@@ -130,8 +130,9 @@ def simulate_ab(control: Run, treatment: Run, qrels: Qrels, config: ABTestConfig
                          page_grades(treatment, qrels, qids, config.depth),
                          query_weights(qids, config, frequency), model,
                          config.purchase_threshold(top), config, rng)
-    table = add_power(compare_arms(*arms, config), config)
-    return finish(table, names, config)
+    table = finish(add_power(compare_arms(*arms, config), config), names, config)
+    table["click_probabilities"] = config.click.describe(top)  # which were used (the report shows it)
+    return table
 
 
 def finish(table: pd.DataFrame, names: tuple[str, str], config: ABTestConfig) -> pd.DataFrame:

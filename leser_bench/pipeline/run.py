@@ -16,12 +16,14 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from leser_bench.abtest import abtest_config_from
+from leser_bench.abtest.serp import max_grade
 from leser_bench.analyze import analyze
 from leser_bench.io.cache import atomic_write_text
 from leser_bench.data.loading import load_dataset
 from leser_bench.data.records import Dataset
 from leser_bench.evaluation import Evaluator, aggregate, resolve_all
 from leser_bench.evaluation.chunked import evaluate_chunks
+from leser_bench.evaluation.grades import check_judgments
 from leser_bench.evaluation.expansion_metrics import CoverageConfig, cost_metrics, rule_metrics
 from leser_bench.evaluation.measures import Measure
 from leser_bench.evaluation.query_sets import FILE as QUERY_SETS_FILE
@@ -68,6 +70,8 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     with timer("load dataset"):
         dataset = load_dataset(OmegaConf.to_container(cfg.dataset, resolve=True))
         split = dataset.split(cfg.evaluation.split)
+    check_judgments(split.qrels, cfg.evaluation.relevant_grade, split.name)
+    abtest_config_from(cfg.get("abtest")).check_grades(max_grade(split.qrels))  # A/B click tables fit the grades
     methods, skipped = runnable_methods(cfg, dataset)
     sets = evaluation_sets(cfg, split, methods)
     if len(sets.main_ids) < MIN_PAIRED_QUERIES:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -73,8 +74,30 @@ def policy_mismatches(methods: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return notes
 
 
+def known_methods() -> list[str]:
+    """The method configs Hydra can find (conf/method/*.yaml and any ``hydra.searchpath``)."""
+    from hydra.core.global_hydra import GlobalHydra  # noqa: PLC0415
+
+    if GlobalHydra.instance().is_initialized():
+        return sorted(GlobalHydra.instance().config_loader().get_group_options("method"))
+    return sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "conf" / "method").glob("*.yaml"))
+
+
+def check_method_choice(cfg: DictConfig) -> None:
+    """``method=<name>`` naming no config: Hydra's ``optional`` default drops it silently; refuse it here."""
+    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+
+    if not HydraConfig.initialized():
+        return
+    choice = HydraConfig.get().runtime.choices.get("method")
+    if choice is not None and cfg.get("method") is None:
+        raise ConfigError(f"method={choice!r} is not a known method; known: {', '.join(known_methods())} "
+                          "(conf/method/*.yaml; add several with +method@methods.<key>=<name>)")
+
+
 def validate(cfg: DictConfig) -> None:
     """Check every config group before any work is done."""
+    check_method_choice(cfg)
     dataset_config(OmegaConf.to_container(cfg.dataset, resolve=True))
     retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
     view = ConfigView(config=OmegaConf.to_container(cfg, resolve=True), seed=int(cfg.seed))

@@ -1,7 +1,7 @@
 """Build ``report.html`` and ``report.md`` from a run directory — at the end of a run, or later.
 
 The pipeline calls :func:`write_reports` (it records ``run_info.json`` and the shown products
-first); ``python -m leser_bench.report <run_dir>`` calls :func:`build_reports` on any finished
+first, and marks ``run_info.json`` complete last); ``python -m leser_bench.report <run_dir>`` calls :func:`build_reports` on any finished
 run, so both paths produce the same pages from the same files.
 """
 
@@ -29,7 +29,16 @@ def markdown_report(inputs: ReportInputs) -> str:
     if inputs.stats_vs_baseline() is not None:
         sections.append("## Significance vs the baseline\n\n" + significance_markdown(inputs.stats))
     if inputs.abtest is not None and not inputs.abtest.empty:
-        sections.append("## Simulated online A/B test and interleaving\n\n" + abtest_markdown(inputs.abtest))
+        ab_section = "## Simulated online A/B test and interleaving\n\n" + abtest_markdown(inputs.abtest)
+        if "click_probabilities" in inputs.abtest.columns:
+            used = sorted(set(inputs.abtest["click_probabilities"].dropna().astype(str)))
+            ab_section += "\n" + "".join(f"Click probabilities: {escape_cell(u)}.\n" for u in used)
+        sections.append(ab_section)
+    reanalyses = sorted(p.parent.relative_to(inputs.run_dir).as_posix()
+                        for p in (inputs.run_dir / "analysis").glob("*/analysis.md"))
+    if reanalyses:
+        sections.append("Re-analyses (`python -m leser_bench.analyze`; the tables above are the run's own): "
+                        + ", ".join(f"`{escape_cell(r)}/analysis.md`" for r in reanalyses))
     sections += [_wins_markdown(w, inputs.baseline) for w in tables.wins_and_losses(inputs)]
     training = tables.training_summary(inputs.training)
     if training:
@@ -95,10 +104,14 @@ def run_info_from(data: ReportData, dataset: Dataset, relevant_grade: int, confi
 def write_reports(out_dir: Path, data: ReportData, dataset: Dataset, relevant_grade: int,
                   config: Mapping[str, Any]) -> tuple[Path, Path]:
     """Pipeline hook: record run_info.json and the products the explorer shows, then build both reports."""
-    save_run_info(out_dir, run_info_from(data, dataset, relevant_grade, config))
+    info = run_info_from(data, dataset, relevant_grade, config)
+    save_run_info(out_dir, info)
     report_cfg = config.get("report") or {}
     runs = {p.stem: read_run(p) for p in sorted((out_dir / "runs").glob("*.trec"))}
     save_shown_products(out_dir, dataset.products, runs, int(report_cfg.get("explorer_top_results", 5)))
     training = report_cfg.get("training_csv")
-    return build_reports(out_dir, Path(training) if training else None)
+    pages = build_reports(out_dir, Path(training) if training else None)
+    info.complete = True  # written last: a run directory without it did not finish (regress refuses it)
+    save_run_info(out_dir, info)
+    return pages
 

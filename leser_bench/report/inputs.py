@@ -100,6 +100,18 @@ def read_board(path: Path, required: bool) -> pd.DataFrame | None:
     return frame.assign(method=frame["method"].astype(str)).set_index("method")
 
 
+#: expansion measures that count broken rules: a method without rules (identity, RM3) broke none.
+RULE_COLUMNS = ("Violated", "Violations:", "FellBack")
+
+
+def rules_filled(board: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The expansion board with 0 (not NaN) in the rule columns of methods that have no rules."""
+    if board is None:
+        return None
+    columns = [c for c in board.columns if str(c).startswith(RULE_COLUMNS)]
+    return board.fillna({c: 0.0 for c in columns}) if columns else board
+
+
 def read_records(path: Path, key: str) -> dict[str, dict[str, Any]]:
     """A JSONL file as {record[key]: record}; a bad line is an error naming file and line."""
     out: dict[str, dict[str, Any]] = {}
@@ -239,7 +251,7 @@ def load_inputs(run_dir: Path, training_csv: Path | None = None) -> ReportInputs
     return ReportInputs(
         run_dir=run_dir, info=info, config=config or config_from_yaml(info.config_yaml),
         overrides=read_overrides(run_dir), leaderboard=leaderboard, per_query=per_query,
-        expansion_board=read_board(run_dir / "expansion_metrics.csv", required=False),
+        expansion_board=rules_filled(read_board(run_dir / "expansion_metrics.csv", required=False)),
         stats=read_csv(run_dir / "stats.csv", required=False), abtest=read_csv(run_dir / "abtest.csv", required=False),
         expansions=expansions, runs=runs, qrels=qrels, products=read_products(run_dir / PRODUCTS_FILE),
         training=read_training(training_path), training_path=training_path,

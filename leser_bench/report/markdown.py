@@ -52,7 +52,7 @@ def table(frame: pd.DataFrame, bold_best: bool = True, digits: int = 4,
     for method, row in frame.iterrows():
         cells = []
         for c in columns:
-            text = f"{row[c]:.{digits}f}"
+            text = "—" if pd.isna(row[c]) else f"{row[c]:.{digits}f}"
             text = f"**{text}**" if c in best and row[c] == best[c] else text
             mark = (marks or {}).get((str(method), str(c)), "")
             cells.append(f"{text} {mark}" if mark else text)

@@ -51,6 +51,8 @@ class RunInfo:
     git_dirty: bool | None = None
     created: str = NOT_RECORDED
     config_yaml: str = ""
+    #: True once the pipeline finished (written last); a crashed or partial run directory lacks it.
+    complete: bool = False
 
     def label(self, grade: int | None) -> str:
         if grade is None:
@@ -79,6 +81,15 @@ def save_run_info(run_dir: Path, info: RunInfo) -> Path:
     path = run_dir / FILE
     atomic_write_text(path, json.dumps(asdict(info), indent=1, ensure_ascii=False) + "\n")
     return path
+
+
+def run_complete(run_dir: Path) -> bool:
+    """True if the pipeline finished this run directory (``run_info.json`` says ``"complete": true``)."""
+    try:
+        raw = json.loads((run_dir / FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(raw, dict) and raw.get("complete") is True
 
 
 def load_run_info(run_dir: Path, hydra_cfg: dict[str, Any], hydra_yaml: str) -> RunInfo:
