@@ -38,7 +38,7 @@ def format_chunk(run: Run, tag: str, order: Iterable[str] | None = None) -> str:
     lines = []
     for qid in (order if order is not None else sorted(run)):
         for rank, (docid, score) in enumerate(ranked(run.get(qid, {})), start=1):
-            lines.append(f"{qid} Q0 {docid} {rank} {score:.6f} {tag}\n")
+            lines.append(f"{qid} Q0 {docid} {rank} {float(score)!r} {tag}\n")
     return "".join(lines)
 
 

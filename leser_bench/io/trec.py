@@ -20,7 +20,7 @@ def format_run(run: Run, tag: str) -> str:
     lines = []
     for qid in sorted(run):
         for rank, (docid, score) in enumerate(ranked(run[qid]), start=1):
-            lines.append(f"{qid} Q0 {docid} {rank} {score:.6f} {tag}")
+            lines.append(f"{qid} Q0 {docid} {rank} {float(score)!r} {tag}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
