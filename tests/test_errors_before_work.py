@@ -101,3 +101,69 @@ def test_cli_config_error_is_one_line_exit_2_and_leaves_no_run(tmp_path: Path) -
     assert result.stderr.strip().splitlines()[-1] == "error: seed='abc' is not allowed; it must be an integer >= 0"
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "c").exists()  # nothing was built
+
+
+# --- section 2: ids that cannot be written to a TREC file, refused at load time; ids kept as written ----------
+
+from test_hostile_datasets import CATALOGUE, esci, files, jsonl, set_cell  # noqa: E402
+
+from leser_bench.data.loading import load_dataset  # noqa: E402
+from leser_bench.data.records import DataError  # noqa: E402
+
+BAD_IDS = {"space": "q 1", "tab": "q\t1", "nbsp": "q\u00a01", "line separator": "q\u20281", "control": "q\x001"}
+
+
+@pytest.mark.parametrize("bad", list(BAD_IDS.values()), ids=list(BAD_IDS))
+def test_query_id_with_whitespace_is_refused_at_load_naming_file_line_and_id(tmp_path: Path, bad: str) -> None:
+    cfg = files(tmp_path, {"queries.jsonl": jsonl({"id": "q0", "text": "oak"}, {"id": bad, "text": "grey sofa"}),
+                           "qrels.txt": "q0 0 p3 1\n"}, queries="queries.jsonl")
+    with pytest.raises(DataError) as info:
+        load_dataset(cfg)
+    assert "queries.jsonl:2: query id " + repr(bad) in str(info.value)
+
+
+@pytest.mark.parametrize("bad", list(BAD_IDS.values()), ids=list(BAD_IDS))
+def test_product_id_with_whitespace_is_refused_at_load_naming_file_line_and_id(tmp_path: Path, bad: str) -> None:
+    rows = [*CATALOGUE, {"id": bad, "title": "Lamp"}]
+    with pytest.raises(DataError) as info:
+        load_dataset(files(tmp_path, {"catalogue.jsonl": jsonl(*rows)}))
+    assert "catalogue.jsonl:4: product id " + repr(bad) in str(info.value)
+
+
+def test_tsv_query_id_with_trailing_space_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"queries\.tsv:2: query id 'q2 '"):
+        load_dataset(files(tmp_path, {"queries.tsv": "q1\tgrey sofa\nq2 \trunning shoes\n"}))
+
+
+def test_esci_product_id_with_nbsp_is_refused_at_load(tmp_path: Path) -> None:
+    cfg = esci(tmp_path, examples=set_cell("product_id", 1, "B\u00a003"), products=set_cell("product_id", 2, "B\u00a003"))
+    with pytest.raises(DataError, match=r"product id 'B\\xa003' contains NO-BREAK SPACE"):
+        load_dataset(cfg)
+
+
+def test_esci_query_id_with_space_is_refused_at_load(tmp_path: Path) -> None:
+    cfg = esci(tmp_path, examples=lambda df: df.assign(query_id=df["query_id"].astype(str).replace("2", "2 x")))
+    with pytest.raises(DataError, match=r"example 2: query id '2 x' contains SPACE"):
+        load_dataset(cfg)
+
+
+def test_ids_are_kept_exactly_as_written(tmp_path: Path) -> None:
+    rows = [*CATALOGUE, {"id": "AT&amp;T-1", "title": "Phone"}, {"id": "AT&T-1", "title": "Phone too"},
+            {"id": "P<b>2</b>", "title": "Bold"}]
+    cfg = files(tmp_path, {"catalogue.jsonl": jsonl(*rows), "queries.tsv": "q1\tgrey sofa\nq&amp;2\tphone\n",
+                           "qrels.txt": "q1 0 p1 1\nq&amp;2 0 AT&amp;T-1 1\nq&amp;2 0 AT&T-1 0\n"})
+    dataset = load_dataset(cfg)
+    assert [p.id for p in dataset.products][3:] == ["AT&amp;T-1", "AT&T-1", "P<b>2</b>"]
+    test = dataset.split("test")
+    assert [q.id for q in test.queries] == ["q1", "q&amp;2"]
+    assert test.qrels["q&amp;2"] == {"AT&amp;T-1": 1, "AT&T-1": 0}
+
+
+def test_trec_docno_and_topic_ids_keep_entities_and_lose_only_layout(tmp_path: Path) -> None:
+    trec = "<DOC>\n<DOCNO> AT&amp;T-1 </DOCNO>\nPhone\n</DOC>\n<DOC><DOCNO>p1</DOCNO>Grey sofa</DOC>\n"
+    topics = "<top>\n<num> Number: q&amp;1\n<title> phone\n</top>\n"
+    cfg = files(tmp_path, {"cat.trec": trec, "topics.trec": topics, "qrels.txt": "q&amp;1 0 AT&amp;T-1 1\n"},
+                catalogue="cat.trec", queries="topics.trec")
+    dataset = load_dataset(cfg)
+    assert [p.id for p in dataset.products] == ["AT&amp;T-1", "p1"]
+    assert [q.id for q in dataset.split("test").queries] == ["q&amp;1"]
