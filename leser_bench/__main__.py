@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 
 import hydra
@@ -10,6 +11,21 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from leser_bench.errors import USER_ERRORS
+
+#: written into the run directory of a run that did not finish: the error, so a directory holding only
+#: ``.hydra/`` and a log says why (``regress --run-dir`` and the leaderboard can tell it from a finished run).
+FAILED_MARKER = "FAILED"
+
+
+def mark_failed(out_dir: Path, message: str) -> Path | None:
+    """Write ``FAILED`` (the error) into ``out_dir``; None when the directory cannot be written."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        marker = out_dir / FAILED_MARKER
+        marker.write_text(message.rstrip("\n") + "\n", encoding="utf-8")
+        return marker
+    except OSError:
+        return None
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
@@ -20,8 +36,16 @@ def main(cfg: DictConfig) -> None:
     try:
         result = run_experiment(cfg, out_dir)
     except USER_ERRORS as exc:
+        marker = mark_failed(out_dir, f"error: {exc}")
+        if marker is not None:  # stdout: stderr keeps the one error line
+            print(f"failed run: {out_dir} (see {marker.name})")
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except BaseException as exc:  # a bug or an interruption: say so in the run directory, keep the traceback
+        marker = mark_failed(out_dir, "".join(traceback.format_exception(exc)))
+        if marker is not None:
+            print(f"failed run: {out_dir} (see {marker.name})")
+        raise
     print(result.leaderboard.to_string(float_format=lambda v: f"{v:.4f}"))
     print(f"report: {out_dir / 'report.md'}")
     print(f"report: {out_dir / 'report.html'}")

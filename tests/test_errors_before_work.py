@@ -103,6 +103,18 @@ def test_cli_config_error_is_one_line_exit_2_and_leaves_no_run(tmp_path: Path) -
     assert not (tmp_path / "c").exists()  # nothing was built
 
 
+def test_a_failed_run_says_so_in_its_run_directory(tmp_path: Path) -> None:
+    """The run directory of a failed run held only ``.hydra/`` and a log; now ``FAILED`` holds the error
+    and the path is printed (stdout: stderr keeps its one error line)."""
+    run_dir = tmp_path / "run"
+    result = cli("leser_bench", "suite=prf", "retriever.k1=-1", f"hydra.run.dir={run_dir}",
+                 f"cache_dir={tmp_path / 'c'}", timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert (run_dir / "FAILED").read_text(encoding="utf-8").startswith("error: retriever.k1=-1")
+    assert f"failed run: {run_dir}" in result.stdout
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
+
+
 # --- section 2: ids that cannot be written to a TREC file, refused at load time; ids kept as written ----------
 
 from test_hostile_datasets import CATALOGUE, esci, files, jsonl, set_cell  # noqa: E402
