@@ -179,3 +179,97 @@ def test_trec_docno_and_topic_ids_keep_entities_and_lose_only_layout(tmp_path: P
     dataset = load_dataset(cfg)
     assert [p.id for p in dataset.products] == ["AT&amp;T-1", "p1"]
     assert [q.id for q in dataset.split("test").queries] == ["q&amp;1"]
+
+
+# --- section 3: concurrent runs on one cache ----------------------------------------------------------------
+
+from leser_bench.io.cache import atomic_write_text, cached_directory, directory_complete, remove_stale_temporaries  # noqa: E402,I001
+
+BUILD_SCRIPT = """
+import sys, time
+from pathlib import Path
+from leser_bench.io.cache import cached_directory
+target, log = Path(sys.argv[1]), Path(sys.argv[2])
+def build(tmp):
+    with log.open("a") as fh:
+        fh.write("built\\n")
+    time.sleep(1.5)
+    (tmp / "data.txt").write_text("payload")
+print(cached_directory(target, build))
+"""
+
+
+def test_a_live_writers_temporary_is_kept_and_a_dead_ones_removed(tmp_path: Path) -> None:
+    target = tmp_path / "index" / "abc"
+    target.parent.mkdir()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                              check=True)
+        live_tmp = target.parent / f".abc.{sleeper.pid}.x1y2z3.tmp"
+        dead_tmp = target.parent / f".abc.{int(dead.stdout)}.q9w8e7.tmp"
+        other = target.parent / f".abc.meta.json.{int(dead.stdout)}.k1k2.tmp"  # another artefact's
+        for path in (live_tmp, dead_tmp):
+            path.mkdir()
+            (path / "meta.json").write_text("{}")
+        other.write_text("x")
+        remove_stale_temporaries(target)
+        assert (live_tmp / "meta.json").is_file()  # another run's index build in progress survives
+        assert not dead_tmp.exists()
+        assert other.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_two_processes_building_one_artefact_build_it_once(tmp_path: Path) -> None:
+    target, log = tmp_path / "cache" / "index" / "k", tmp_path / "builds.log"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", BUILD_SCRIPT, str(target), str(log)], env=env, cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outs]
+    assert log.read_text().count("built") == 1
+    assert directory_complete(target) and (target / "data.txt").read_text() == "payload"
+    assert not list(target.parent.glob("*.tmp"))
+
+
+def test_rebuilding_a_damaged_directory_never_leaves_the_name_missing_or_mixed(tmp_path: Path) -> None:
+    target = tmp_path / "art"
+
+    def build(text: str):  # noqa: ANN202
+        return lambda tmp: (tmp / "f.txt").write_text(text)
+
+    cached_directory(target, build("one"))
+    atomic_write_text(target / "f.txt", "damaged!")  # same name, another size: the checksum no longer matches
+    assert not directory_complete(target)
+    cached_directory(target, build("two"))
+    assert (target / "f.txt").read_text() == "two" and directory_complete(target)
+    assert not list(tmp_path.glob(".art.*.tmp"))
+
+
+TWO_RUNS = ["suite=prf", "dataset.n_products=500", "dataset.n_train=10", "dataset.n_test=20", "budget=tiny",
+            "experiment_name=twin", "abtest.n_users=400", "abtest.interleaving_impressions=200",
+            "stats.n_permutations=200", "stats.n_bootstrap=50", "retriever.k=100",
+            "evaluation.measures=[nDCG@10,R@100]"]
+
+
+@pytest.mark.slow  # about 35 s on two cores
+def test_two_identical_runs_started_together_on_one_cache_both_succeed(tmp_path: Path) -> None:
+    """Started in the same second from the same directory with the default ``hydra.run.dir``: two run
+    directories, the index built once, identical metrics. Before: the second run deleted the first one's
+    index build (``No such file or directory … .tmp/meta.json``) or both wrote one run directory."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "leser_bench", *TWO_RUNS, f"cache_dir={cache}"]
+    procs = [subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[-3000:] for o in outs]
+    runs = sorted((tmp_path / "reports" / "twin").iterdir())
+    assert len(runs) == 2, runs
+    first, second = ((r / "metrics.csv").read_text() for r in runs)
+    assert first == second
+    assert len([d for d in (cache / "index").iterdir() if not d.name.startswith(".")]) == 1
+    assert sum(o.count("indexing products") > 0 for o in outs) == 1  # one process built, the other reused
+    assert not list(cache.rglob("*.tmp"))
