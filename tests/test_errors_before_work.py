@@ -273,3 +273,35 @@ def test_two_identical_runs_started_together_on_one_cache_both_succeed(tmp_path:
     assert len([d for d in (cache / "index").iterdir() if not d.name.startswith(".")]) == 1
     assert sum(o.count("indexing products") > 0 for o in outs) == 1  # one process built, the other reused
     assert not list(cache.rglob("*.tmp"))
+
+
+def test_leaderboard_groups_runs_by_data_set_and_never_picks_a_best_across_them(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    import pandas as pd
+
+    from leser_bench.report.leaderboard import main as leaderboard_main
+    from report_fixture import build_run_dir
+
+    base = build_run_dir(tmp_path / "base", training=False)
+    sweep = tmp_path / "sweep"
+    for n, (name, scale) in enumerate((("small-set", 1.0), ("other-set", 0.5))):
+        run = shutil.copytree(base, sweep / str(n))
+        info = json.loads((run / "run_info.json").read_text(encoding="utf-8"))
+        info["dataset_summary"]["name"] = name
+        (run / "run_info.json").write_text(json.dumps(info), encoding="utf-8")
+        metrics = pd.read_csv(run / "metrics.csv", index_col="method")
+        (metrics * scale).to_csv(run / "metrics.csv")
+    assert leaderboard_main([str(sweep)]) == 0
+    md = (sweep / "leaderboard.md").read_text(encoding="utf-8")
+    assert "2 different data sets" in md
+    rows = [line for line in md.splitlines() if line.startswith("| small-set") or line.startswith("| other-set")]
+    assert len(rows) == 6
+    best_small = pd.read_csv(sweep / "0" / "metrics.csv", index_col="method")["nDCG@10"].max()
+    best_other = pd.read_csv(sweep / "1" / "metrics.csv", index_col="method")["nDCG@10"].max()
+    # each data set has its own best; the lower data set's best is still marked
+    assert any(f"**{best_small:.4f}**" in r for r in rows if r.startswith("| small-set"))
+    assert any(f"**{best_other:.4f}**" in r for r in rows if r.startswith("| other-set"))
+    page = (sweep / "leaderboard.html").read_text(encoding="utf-8")
+    assert 'id="mixed-datasets"' in page and "other-set" in page
