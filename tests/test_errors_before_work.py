@@ -305,3 +305,66 @@ def test_leaderboard_groups_runs_by_data_set_and_never_picks_a_best_across_them(
     assert any(f"**{best_other:.4f}**" in r for r in rows if r.startswith("| other-set"))
     page = (sweep / "leaderboard.html").read_text(encoding="utf-8")
     assert 'id="mixed-datasets"' in page and "other-set" in page
+
+
+# --- section 4: Markdown reports that could be injected ------------------------------------------------------
+
+IMAGE, LINK, TICK = "![x](http://evil.example/track.png)", "[click](https://evil.example)", "a `tick` b`"
+
+
+def _render_md(text: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough").render(text)
+
+
+def _report_md(tmp_path: Path) -> str:
+    import pandas as pd
+
+    from leser_bench.report.markdown import ReportData, render
+
+    board = pd.DataFrame({"nDCG@10": [0.5, 0.6]}, index=pd.Index(["identity", f"m {LINK}"], name="method"))
+    data = ReportData(
+        title=f"t {IMAGE}", dataset_summary={"name": f"{LINK} *x*"}, dataset_description=f"# {IMAGE} ~~s~~",
+        generated=False, retriever="bm25", leaderboard=board, measure_notes=[f"note {IMAGE}"],
+        examples={"identity": [(f"{IMAGE} {TICK}", f"{LINK} **bold** _em_ x|y")]}, stage_seconds={f"s {LINK}": 1.0},
+        config_yaml="a: 1", baseline="identity",
+    )
+    return render(data)
+
+
+def test_markdown_report_renders_payloads_in_queries_and_titles_as_text(tmp_path: Path) -> None:
+    html = _render_md(_report_md(tmp_path))
+    assert "<img" not in html and "<a " not in html and "<strong>bold" not in html and "<em>em" not in html
+    assert "<del>" not in html and "<h1>![x]" not in html
+    assert "![x](http://evil.example/track.png)" in html and "[click](https://evil.example)" in html
+
+
+def test_a_backtick_in_a_query_does_not_break_out_of_text(tmp_path: Path) -> None:
+    html = _render_md(_report_md(tmp_path))
+    assert "a `tick` b`" in html and "<code>tick</code>" not in html
+
+
+def test_code_span_holds_any_backticks() -> None:
+    from leser_bench.report.markdown import code_span
+
+    for text in ("plain", "a`b", "`start", "end`", "x `` y"):
+        assert _render_md(code_span(text)).strip() == f"<p><code>{text}</code></p>"
+
+
+def test_leaderboard_markdown_renders_payloads_as_text(tmp_path: Path) -> None:
+    import shutil
+
+    from leser_bench.report.leaderboard import main as leaderboard_main
+    from report_fixture import build_run_dir
+
+    base = build_run_dir(tmp_path / "base", training=False)
+    sweep = tmp_path / "sweep"
+    for n, value in enumerate((IMAGE, LINK)):
+        run = shutil.copytree(base, sweep / str(n))
+        (run / ".hydra").mkdir(exist_ok=True)
+        (run / ".hydra" / "overrides.yaml").write_text(f"- '+note={value} {TICK}'\n", encoding="utf-8")
+    assert leaderboard_main([str(sweep)]) == 0
+    html = _render_md((sweep / "leaderboard.md").read_text(encoding="utf-8"))
+    assert "<img" not in html and "<a " not in html and "<code>tick</code>" not in html
+    assert IMAGE in html and LINK in html
