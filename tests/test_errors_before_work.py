@@ -368,3 +368,58 @@ def test_leaderboard_markdown_renders_payloads_as_text(tmp_path: Path) -> None:
     html = _render_md((sweep / "leaderboard.md").read_text(encoding="utf-8"))
     assert "<img" not in html and "<a " not in html and "<code>tick</code>" not in html
     assert IMAGE in html and LINK in html
+
+
+EXPLORER_PROBE = """<script>
+window.addEventListener("load", function () {
+  var out = {};
+  var details = function () { return document.querySelectorAll("#explorer tr.detail").length; };
+  var toggle = function (id) {
+    document.querySelector('#explorer tr[data-query-id="' + id + '"] button.toggle').click();
+  };
+  out.initial = details();
+  out.initialLabels = Array.prototype.map.call(document.querySelectorAll("#explorer button.toggle"),
+                                               function (b) { return b.textContent; });
+  toggle("__proto__");
+  out.opened = details();
+  out.openedText = document.querySelector("#explorer tr.detail").textContent;
+  toggle("__proto__");
+  out.closed = details();
+  var pre = document.createElement("pre");
+  pre.id = "probe-result";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def test_explorer_query_ids_like_proto_start_collapsed_and_toggle(tmp_path: Path) -> None:
+    import json
+
+    import lxml.html
+
+    from leser_bench.report.browser import chromium_path, dump_dom
+    from leser_bench.report.explorer import script_json
+
+    if chromium_path() is None:
+        pytest.skip("Chromium not found")
+    ids = ["__proto__", "constructor", "toString", "q1"]
+    rows = [{"id": q, "query": f"query {q}", "values": {"identity": [0.5], "rm3": [0.6]},
+             "deltas": {"rm3": [0.1]}, "expansions": {"identity": "", "rm3": "more"},
+             "violations": {"identity": [], "rm3": []}, "top": {"identity": [["P1", "title", "E"]], "rm3": []}}
+            for q in ids]
+    data = {"methods": ["identity", "rm3"], "baseline": "identity", "measures": ["nDCG@10"], "primary": "nDCG@10",
+            "product_url": None, "total_queries": len(rows), "rows": rows}
+    js = (REPO / "leser_bench" / "report" / "templates" / "explorer.js").read_text(encoding="utf-8")
+    page = tmp_path / "explorer.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+        "<input id='explorer-filter'><select id='explorer-measure'></select><div id='explorer-count'></div>"
+        "<table id='explorer'><thead></thead><tbody></tbody></table>"
+        f"<script type='application/json' id='explorer-data'>{script_json(data)}</script>"
+        f"<script>{js}</script>{EXPLORER_PROBE}</body></html>", encoding="utf-8")
+    doc = lxml.html.document_fromstring(dump_dom(page))
+    out = json.loads(doc.get_element_by_id("probe-result").text_content())
+    assert out["initial"] == 0 and out["initialLabels"] == ["show"] * 4
+    assert out["opened"] == 1 and "title" in out["openedText"]
+    assert out["closed"] == 0
