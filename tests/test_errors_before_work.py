@@ -8,6 +8,7 @@
 | `report.product_url=javascript:…` | refused at report time (report.md without report.html) | refused by validation |
 | `abtest.n_users=-1`, `abtest.depth=0` | (already refused by validation; pinned here) | exit 2 naming the key |
 | one method (`suite=none method=identity`) | traceback in the paired tests after all the work | refused by validation |
+| a split with one judged query | traceback in the paired tests after all the work | one line, exit 2, `FAILED` (still after the work: see the test) |
 | `method.name=../../../x` | files written outside the run directory | refused: a method name is a safe file name |
 | query/product id with a space, tab, NBSP | crash in the TREC export after everything ran | DataError at load time, file:line and id |
 | `AT&amp;T-1`, `P<b>2</b>` ids | rewritten (`AT&T-1`, `P 2`), two ids became one "duplicate" | kept exactly as written |
@@ -423,3 +424,25 @@ def test_explorer_query_ids_like_proto_start_collapsed_and_toggle(tmp_path: Path
     assert out["initial"] == 0 and out["initialLabels"] == ["show"] * 4
     assert out["opened"] == 1 and "title" in out["openedText"]
     assert out["closed"] == 0
+
+
+def test_a_split_with_one_judged_query_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """Three queries, one judged: the paired tests raised a traceback after all the work. Now one line,
+    exit 2, and FAILED in the run directory. (Counting judged queries before the index is built, so the run
+    skips the tests with a note as it does for a one-query split, is a change in leser_bench/pipeline/run.py.)"""
+    import json
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "catalogue.jsonl").write_text("".join(json.dumps({"id": f"p{i}", "title": f"grey sofa {i} oak table"})
+                                                  + "\n" for i in range(30)))
+    (data / "queries.tsv").write_text("q1\tgrey sofa\nq2\toak table\nq3\trunning\n")
+    (data / "qrels.txt").write_text("q1 0 p1 1\nq1 0 p2 0\n")
+    run_dir = tmp_path / "run"
+    result = cli("leser_bench", "suite=prf", "dataset=vaswani", f"+dataset.root={data}",
+                 "dataset.catalogue=catalogue.jsonl", "dataset.queries=queries.tsv", "dataset.qrels=qrels.txt",
+                 f"hydra.run.dir={run_dir}", f"cache_dir={tmp_path / 'c'}", "budget=tiny")
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: a paired comparison needs at least 2 queries")
+    assert (run_dir / "FAILED").is_file()
