@@ -138,7 +138,11 @@ def run_values(run_dir: Path) -> pd.DataFrame:
     for name in ("metrics.csv", "expansion_metrics.csv"):
         path = run_dir / name
         if path.is_file():
-            frames.append(pd.read_csv(path).astype({"method": str}).set_index("method"))
+            frame = pd.read_csv(path)
+            if "method" not in frame.columns:
+                raise RegressionSpecError(f"{path}: no `method` column (columns: {list(frame.columns)}); "
+                                          "is it a leser_bench metrics file?")
+            frames.append(frame.astype({"method": str}).set_index("method"))
         elif name == "metrics.csv":
             raise RegressionSpecError(f"{path}: missing; is {run_dir} a finished run directory?")
     training = training_values(run_dir)
@@ -194,13 +198,18 @@ def messages(outcomes: Sequence[Outcome]) -> list[str]:
 def run_experiment_for(spec: RegressionSpec, extra: Sequence[str], out_dir: Path | None) -> Path:
     """Run the spec's experiment through the normal pipeline; returns the run directory."""
     from hydra import compose, initialize_config_dir  # noqa: PLC0415
+    from hydra.errors import HydraException  # noqa: PLC0415
 
     from leser_bench.pipeline import run_experiment  # noqa: PLC0415
 
     overrides = [f"+experiment={spec.experiment}", *spec.overrides, *extra]
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=overrides)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+            cfg = compose(config_name="config", overrides=overrides)
+    except HydraException as exc:  # a bad extra override: Hydra's message, in one line
+        message = " ".join(str(exc).split())
+        raise RegressionSpecError(f"overrides {list(extra)}: {message}") from None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     out_dir = out_dir or REPO / "reports" / str(cfg.experiment_name) / f"regress-{stamp}"
     print(f"running +experiment={spec.experiment} {' '.join(overrides[1:])} -> {out_dir}", flush=True)
     run_experiment(cfg, out_dir)

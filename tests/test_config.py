@@ -175,3 +175,17 @@ def test_a_policy_override_that_splits_leser_from_its_starting_model_is_reported
     notes = policy_mismatches(method_configs(compose_config("methods.context_aware.prompt.context_k=3")))
     assert [n.split()[0] for n in notes] == ["methods.sft", "methods.leser"]
     assert all("['prompt']" in n for n in notes)
+
+
+@pytest.mark.parametrize("override", ["stats.alpha=2", "method=bogus"])
+def test_cfg_job_applies_the_runs_validation(override: str) -> None:
+    """`--cfg job` prints the config without running: the same validation as the run comes first."""
+    import subprocess
+    import sys
+
+    bad = subprocess.run([sys.executable, "-m", "leser_bench", "--cfg", "job", override],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and len(bad.stderr.splitlines()) == 1, bad.stderr
+    good = subprocess.run([sys.executable, "-m", "leser_bench", "--cfg", "job", "+experiment=amazon_esci"],
+                          capture_output=True, text=True, timeout=120)
+    assert good.returncode == 0 and "methods:" in good.stdout, good.stderr

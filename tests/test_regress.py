@@ -152,3 +152,20 @@ def test_real_run_degraded_fails_improved_and_unchanged_pass(tmp_path: Path, cac
     spec.write_text(text)
     assert main([str(spec), "--run-dir", str(good)]) == 0
     assert "NOTE better than expected: rm3 AP" in capsys.readouterr().out
+
+
+def test_metrics_without_a_method_column_exit_2_naming_the_file(tmp_path: Path, fake_run: Path, capsys) -> None:
+    """issue 14: a metrics.csv without `method` was a KeyError traceback."""
+    pd.DataFrame({"name": ["identity"], "nDCG@10": [0.4]}).to_csv(fake_run / "metrics.csv", index=False)
+    spec = _spec(tmp_path, [{"method": "identity", "measure": "nDCG@10", "expected": 0.4}])
+    assert main([str(spec), "--run-dir", str(fake_run)]) == 2
+    err = capsys.readouterr().err
+    assert "metrics.csv: no `method` column" in err and "Traceback" not in err
+
+
+def test_a_bad_extra_override_exits_2_in_one_line(tmp_path: Path, capsys) -> None:
+    """issue 14: an extra CLI override Hydra cannot apply was a 60-line traceback."""
+    spec = _spec(tmp_path, [{"method": "identity", "measure": "nDCG@10", "expected": 0.4}])
+    assert main([str(spec), "retriever.nonexistent_key=1"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "retriever.nonexistent_key=1" in err[0], err

@@ -31,7 +31,9 @@ from leser_bench.data.records import (
     Product,
     Qrels,
     Query,
+    UNWRITABLE_ID,
     Split,
+    check_id,
     check_qrels,
 )
 from leser_bench.data.standin_manifest import check_standin
@@ -254,12 +256,19 @@ def _queries_and_qrels(rows: pd.DataFrame, gains: GainMapping, path: Path) -> tu
     texts = rows.groupby("query_id", sort=True)["query"].unique()
     queries: list[Query] = []
     for qid, values in texts.items():
+        if not qid or UNWRITABLE_ID.search(str(qid)):
+            example = rows.loc[rows["query_id"] == qid, "example_id"].iloc[0]
+            check_id(str(qid), f"{path}: example {example}", "query")
         if len(values) > 1:
             raise DataError(f"{path}: query {qid} has {len(values)} different texts, e.g. {list(values[:2])}")
         text = str(values[0]).strip()
         if not text:
             raise DataError(f"{path}: query {qid} has an empty text")
         queries.append(Query(id=str(qid), text=text))
+    for pid in set(rows["product_id"]):
+        if not pid or UNWRITABLE_ID.search(pid):
+            example = rows.loc[rows["product_id"] == pid, "example_id"].iloc[0]
+            check_id(pid, f"{path}: example {example}", "product")
     qrels: Qrels = {}
     grade_of = dict(gains.grades)
     for qid, pid, label, example_id in zip(
@@ -307,6 +316,8 @@ def _read_products(path: Path, config: EsciConfig, keep: set[str] | None) -> lis
     for pid, title, description, bullets, brand, color in tqdm(
         rows, total=len(df), desc="ESCI products", unit="product", disable=None, leave=False
     ):
+        if not pid or UNWRITABLE_ID.search(pid):
+            check_id(pid, f"{path} (product_id, locale {config.locale})", "product")
         product = Product(
             id=pid,
             title=clean_text(title),

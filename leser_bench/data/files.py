@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from leser_bench.data.files_catalogue import read_catalogue
-from leser_bench.data.records import DataError, Dataset, GainMapping, Qrels, Query, Split, check_qrels
+from leser_bench.data.records import DataError, Dataset, GainMapping, Qrels, Query, Split, check_id, check_qrels
 from leser_bench.data.textio import first_char, jsonl_objects, plain_text, read_lines, tag_value, tagged_blocks
 
 log = logging.getLogger(__name__)
@@ -133,9 +133,9 @@ def read_queries(path: Path, config: FilesConfig) -> list[Query]:
     queries: list[Query] = []
     seen: dict[str, str] = {}
     for where, qid, text in reader(path, config):
-        qid = qid.strip()
-        if not qid:
+        if not qid.strip():
             raise DataError(f"{where}: empty query id")
+        check_id(qid, where, "query")
         if qid in seen:
             raise DataError(f"{where}: duplicate query id {qid!r} (first at {seen[qid]})")
         seen[qid] = where
@@ -178,7 +178,8 @@ def _trec_queries(path: Path, config: FilesConfig):  # noqa: ANN202
         num = tag_value(block.body, "num")
         if num is None:
             raise DataError(f"{where}: <top> without <num>")
-        qid = _NUMBER_PREFIX.sub("", plain_text(num))
+        # the id exactly as written, less the format's layout: surrounding whitespace and "Number:"
+        qid = _NUMBER_PREFIX.sub("", num).strip()
         text = tag_value(block.body, config.topic_field)
         if text is None:
             raise DataError(f"{where}: topic {qid!r} has no <{config.topic_field}>")

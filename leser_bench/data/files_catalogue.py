@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from leser_bench.data.parquetio import read_parquet
-from leser_bench.data.records import DataError, Product
+from leser_bench.data.records import DataError, Product, check_id
 from leser_bench.data.textio import first_char, jsonl_objects, plain_text, read_lines, tagged_blocks
 
 #: Product fields a catalogue column may fill.
@@ -63,9 +63,10 @@ def read_catalogue(
     for where, raw_id, values in records:
         if isinstance(raw_id, bool | list | tuple | dict):
             raise DataError(f"{where}: product id (field {id_field!r}) must be text or a number, not {raw_id!r}")
-        pid = _text(raw_id, where, id_field).strip()
-        if not pid:
+        pid = _id_text(raw_id)
+        if not pid.strip():
             raise DataError(f"{where}: empty product id (field {id_field!r})")
+        check_id(pid, where, "product")
         if pid in seen:
             raise DataError(f"{where}: duplicate product id {pid!r} (first at {seen[pid]})")
         seen[pid] = where
@@ -74,6 +75,13 @@ def read_catalogue(
     if not products:
         raise DataError(f"{path}: the catalogue has no products")
     return products
+
+
+def _id_text(value: object) -> str:
+    """An id exactly as written (no tag stripping, no entity decoding, no whitespace change): None/NaN -> ""."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
 
 
 def _text(value: object, where: str, name: str) -> str:
@@ -138,4 +146,5 @@ def _trec_records(path: Path, text_field: str) -> Iterator[RawRecord]:
         if match is None:
             raise DataError(f"{where}: <DOC> without <DOCNO>…</DOCNO>")
         body = block.body[: match.start()] + " " + block.body[match.end() :]
-        yield where, match.group(1), {text_field: body}
+        # the whitespace around a DOCNO is the format's layout (``<DOCNO> FT911-1 </DOCNO>``), not the id
+        yield where, match.group(1).strip(), {text_field: body}

@@ -8,6 +8,8 @@ work on integers; the *gain* each grade is worth (ESCI default E=1.0, S=0.1, C=0
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -19,6 +21,24 @@ ESCI_GRADES: dict[str, int] = {"E": 3, "S": 2, "C": 1, "I": 0}
 
 class DataError(UserError, ValueError):
     """A data set is malformed. The message names the file, line or id at fault."""
+
+
+#: characters an id cannot hold: TREC run and qrels files separate their columns by whitespace (of any
+#: kind: readers split on Unicode whitespace such as NBSP too), and control characters end lines or fields.
+UNWRITABLE_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
+def check_id(value: str, where: str, what: str) -> str:
+    """``value`` unchanged when it can be written to a TREC file as one column; else a DataError naming
+    ``where`` (file:line), ``what`` (query or product) and the id. Ids are never rewritten."""
+    if not isinstance(value, str) or not value:
+        raise DataError(f"{where}: empty {what} id")
+    bad = UNWRITABLE_ID.search(value)
+    if bad is not None:
+        char = bad.group()
+        raise DataError(f"{where}: {what} id {value!r} contains {unicodedata.name(char, 'a control character')} "
+                        f"({char!r}); ids are written to TREC files, whose columns are separated by whitespace")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +120,9 @@ class Split:
 
     def __post_init__(self) -> None:
         ids = [q.id for q in self.queries]
+        for qid in ids:
+            if not qid or UNWRITABLE_ID.search(qid):
+                check_id(qid, f"split {self.name!r}", "query")
         if len(ids) != len(set(ids)):
             dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
             raise DataError(f"split {self.name!r}: duplicate query ids {dupes}")
@@ -116,6 +139,11 @@ class Dataset:
     #: True for the embedded generated world; reports must say so.
     generated: bool = False
     description: str = ""
+
+    def __post_init__(self) -> None:
+        for p in self.products:
+            if not p.id or UNWRITABLE_ID.search(p.id):
+                check_id(p.id, f"dataset {self.name!r}", "product")
 
     def split(self, name: str) -> Split:
         if name not in self.splits:
@@ -144,8 +172,7 @@ def check_unique_products(products: Iterable[Product], source: str) -> list[Prod
     seen: set[str] = set()
     out: list[Product] = []
     for p in products:
-        if not p.id:
-            raise DataError(f"{source}: a product has an empty id")
+        check_id(p.id, source, "product")
         if p.id in seen:
             raise DataError(f"{source}: duplicate product id {p.id!r}")
         seen.add(p.id)

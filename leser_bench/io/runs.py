@@ -15,16 +15,19 @@ is rebuilt, never trusted.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from leser_bench.io.cache import atomic_write_json, content_hash, read_json, remove_stale_temporaries
+from leser_bench.io.cache import atomic_write_json, content_hash, read_json, remove_stale_temporaries, temporary_prefix
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval.retriever import Retriever, Run
 from leser_bench.io.trec import ranked, run_entries
+
+log = logging.getLogger(__name__)
 
 RUN_SCHEMA = "trec-run-v1"
 
@@ -50,7 +53,7 @@ class RunFileWriter:
         self.path, self.tag, self.with_meta = Path(path), tag, with_meta
         self.path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(self.path)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=temporary_prefix(self.path), suffix=".tmp")
         self._tmp = Path(tmp)
         self._handle = os.fdopen(fd, "wb")
         self._digest = hashlib.sha256()
@@ -192,7 +195,10 @@ def stream_method_run(retriever: Retriever, expansions: Sequence[Expansion], k: 
     ids = [e.query_id for e in ordered]
     size = retriever.config.chunk_size
     with RunFileWriter(out_path, tag, with_meta=False) as out:
-        if reuse and run_file_valid(cache_path, ids):
+        valid = reuse and run_file_valid(cache_path, ids)
+        if reuse and not valid and cache_path.is_file():
+            log.warning("cached run %s does not match its checksum or queries: searching again", cache_path)
+        if valid:
             for start, chunk in zip(range(0, len(ids), size), read_run_chunks(cache_path, size, ids), strict=True):
                 chunk_ids = ids[start : start + size]
                 out.append(chunk, chunk_ids)

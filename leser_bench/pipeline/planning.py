@@ -21,9 +21,16 @@ log = logging.getLogger("leser_bench.pipeline")
 MIN_PAIRED_QUERIES = 2
 
 
-def too_few_for_tests(n: int) -> str:
-    return (f"No significance tests or A/B simulation: the main table has {n} judged quer{'y' if n == 1 else 'ies'}, "
-            f"and paired tests need at least {MIN_PAIRED_QUERIES}.")
+def too_few_for_tests(n_judged: int, n_methods: int = 2) -> str | None:
+    """Why the run has no significance tests or A/B simulation (None: it has them): paired tests need
+    two methods and at least MIN_PAIRED_QUERIES judged queries."""
+    if n_methods < 2:
+        return (f"No significance tests or A/B simulation: one method ran, and they compare a method with "
+                "the baseline (add one, e.g. `+method@methods.rm3=rm3`).")
+    if n_judged < MIN_PAIRED_QUERIES:
+        return (f"No significance tests or A/B simulation: the main table has {n_judged} judged "
+                f"quer{'y' if n_judged == 1 else 'ies'}, and paired tests need at least {MIN_PAIRED_QUERIES}.")
+    return None
 
 
 def runnable_methods(cfg: DictConfig, dataset: Dataset) -> tuple[dict[str, dict[str, Any]], list[str]]:

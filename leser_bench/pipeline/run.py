@@ -31,7 +31,7 @@ from leser_bench.evaluation.query_sets import restrict
 from leser_bench.expansion import Expansion
 from leser_bench.methods import MethodContext, kind_of
 from leser_bench.pipeline.method_stage import expansion_record, run_method, write_main_run
-from leser_bench.pipeline.planning import MIN_PAIRED_QUERIES, evaluation_sets, runnable_methods, too_few_for_tests
+from leser_bench.pipeline.planning import evaluation_sets, runnable_methods, too_few_for_tests
 from leser_bench.pipeline.stages import StageTimer, release_memory
 from leser_bench.pipeline.validation import policy_mismatches, retriever_config, validate
 from leser_bench.report.build import write_reports
@@ -74,8 +74,6 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     abtest_config_from(cfg.get("abtest")).check_grades(max_grade(split.qrels))  # A/B click tables fit the grades
     methods, skipped = runnable_methods(cfg, dataset)
     sets = evaluation_sets(cfg, split, methods)
-    if len(sets.main_ids) < MIN_PAIRED_QUERIES:
-        log.warning("%s", too_few_for_tests(len(sets.main_ids)))
     main_split = restrict(split, sets.main_ids)
     ret_cfg, k = retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
     measures, notes = resolve_all(list(cfg.evaluation.measures), dataset.gains, context_grade(dataset, cfg), k)
@@ -136,13 +134,15 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
         atomic_write_text(out_dir / "metrics_full.csv", aggregate(full_per_query, [m.name for m in measures]).to_csv())
     atomic_write_text(out_dir / QUERY_SETS_FILE, json.dumps(sets.to_json(list(methods), full_methods), indent=1) + "\n")
     notes = _measure_notes(dataset, measures, len(main_split.qrels)) + notes + skipped + policy_mismatches(methods)
-    if len(sets.main_ids) >= MIN_PAIRED_QUERIES:
+    no_tests = too_few_for_tests(len(main_split.qrels), len(methods))
+    if no_tests is None:
         with timer("statistics and A/B simulation"):
             # writes stats.csv and abtest.csv, which the reports render
             analyze(out_dir, str(cfg.baseline), stats_config_from(cfg.get("stats")),
                     abtest_config_from(cfg.get("abtest")))
     else:
-        notes.append(too_few_for_tests(len(sets.main_ids)))
+        log.warning("%s", no_tests.replace("`", ""))
+        notes.append(no_tests)
     report = ReportData(
         title=f"leser_bench — {cfg.experiment_name}", dataset_summary=dataset.summary(),
         dataset_description=dataset.description or dataset.name, generated=dataset.generated,

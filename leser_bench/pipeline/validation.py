@@ -5,6 +5,8 @@ first, so every user error ends as one line and exit 2 before the data set is lo
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from leser_bench.errors import ConfigError
 from leser_bench.evaluation import MeasureError
 from leser_bench.evaluation.measures import parse as parse_measure
 from leser_bench.methods import ConfigView, check_method_settings
+from leser_bench.report.explorer import explorer_config
 from leser_bench.retrieval import RetrieverConfig
 from leser_bench.stats import stats_config_from
 
@@ -48,10 +51,37 @@ def retriever_config(cfg: Mapping[str, Any]) -> tuple[RetrieverConfig, int]:
     if k <= 0:
         raise ConfigError(f"retriever.k must be > 0, got {k}")
     check_keys(values, [*field_names(RetrieverConfig), "k"], "retriever")
+    for key, low, high in (("k1", 0.0, math.inf), ("b", 0.0, 1.0)):
+        if key in values:
+            value = values[key]
+            if not _is_number(value) or not low <= float(value) <= high:
+                allowed = f"a number >= {low:g}" if high == math.inf else f"a number in [{low:g}, {high:g}]"
+                raise ConfigError(f"retriever.{key}={value!r} is not allowed; it must be {allowed}")
     try:
         return section(RetrieverConfig, values, "retriever"), k
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+#: a method name becomes file names (runs/<name>.trec, expansions/<name>.jsonl, training/<name>/).
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def check_method_name(key: str, name: object) -> None:
+    """A method name is a safe file name: letters, digits, ``_ . -``, not starting with ``.`` or ``-``."""
+    if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
+        raise ConfigError(f"{key}={name!r} is not allowed as a method name (it names files of the run): use "
+                          "letters, digits, '_', '.' and '-', starting with a letter, digit or '_'")
+
+
+def check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed={seed!r} is not allowed; it must be an integer >= 0")
+    return seed
 
 
 #: the policy keys a trained method shares with the prompted model it starts from.
@@ -97,16 +127,25 @@ def check_method_choice(cfg: DictConfig) -> None:
 
 def validate(cfg: DictConfig) -> None:
     """Check every config group before any work is done."""
+    check_seed(cfg.get("seed"))
     check_method_choice(cfg)
     dataset_config(OmegaConf.to_container(cfg.dataset, resolve=True))
     retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
     view = ConfigView(config=OmegaConf.to_container(cfg, resolve=True), seed=int(cfg.seed))
     for key, method_cfg in method_configs(cfg).items():
+        check_method_name("method.name" if cfg.get("method") is not None and key == str(cfg.method.get("name"))
+                          else f"methods.{key}", key)
+        if "name" in method_cfg:
+            check_method_name(f"methods.{key}.name", method_cfg["name"])
         check_method_settings(key, method_cfg, view)
     check_evaluation_config(cfg.evaluation)
     check_budget(cfg.get("budget") or {})
     stats_config_from(cfg.get("stats"))
     abtest_config_from(cfg.get("abtest"))
+    try:
+        explorer_config({"report": OmegaConf.to_container(cfg.get("report") or {}, resolve=True)})
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     for note in policy_mismatches(method_configs(cfg)):
         log.warning("%s", note)
     if cfg.baseline not in method_configs(cfg):

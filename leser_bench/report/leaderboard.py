@@ -5,6 +5,8 @@
 A directory with ``metrics.csv`` is a run; any other directory contributes its sub-directories that
 are runs (``reports/<exp>/multirun-<time>/`` holds ``0/``, ``1/`` …). Each run is labelled by its
 Hydra overrides (``.hydra/overrides.yaml``), keeping only those that differ between runs.
+Runs are grouped by their data set (name and size, from run_info.json), which every table shows: the
+best value of a measure is marked within one data set, never across data sets.
 Writes ``leaderboard.html`` and ``leaderboard.md`` (default: into the single directory given).
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -34,13 +36,20 @@ class RunEntry:
     overrides: list[str]
     metrics: pd.DataFrame  # index method, columns measures
     stats: pd.DataFrame | None
+    #: the data set the run evaluated on (name and size): runs are compared within one data set only.
+    dataset: str = ""
 
 
 @dataclass
 class CrossBoard:
     columns: list[str]
-    #: (run label, method, cells)
+    #: (run label, method, cells), grouped by data set
     rows: list[tuple[str, str, list[Cell]]]
+    #: the data set of each row (parallel to ``rows``)
+    datasets: list[str] = field(default_factory=list)
+
+    def n_datasets(self) -> int:
+        return len(set(self.datasets))
 
 
 def _natural(path: Path) -> tuple[int, str]:
@@ -73,9 +82,21 @@ def load_entries(run_dirs: Sequence[Path]) -> list[RunEntry]:
         stats = read_csv(run_dir / "stats.csv", required=False)
         if stats is not None and not stats.empty:
             stats = stats[stats["baseline"].astype(str) == info.baseline]
-        entries.append(RunEntry(run_dir, "", info, read_overrides(run_dir), metrics, stats))
+        entries.append(RunEntry(run_dir, "", info, read_overrides(run_dir), metrics, stats, dataset_label(info)))
     _label(entries)
-    return entries
+    order = list(dict.fromkeys(e.dataset for e in entries))
+    return sorted(entries, key=lambda e: order.index(e.dataset))  # stable: runs keep their order per data set
+
+
+def dataset_label(info: RunInfo) -> str:
+    """The data set of a run as its name and size, e.g. ``world (products 6000, test_queries 250, …)``:
+    runs of one data set, and only they, share it."""
+    summary = dict(info.dataset_summary or {})
+    name = str(summary.pop("name", None) or summary.pop("source", None) or "not recorded")
+    summary.pop("generated", None)
+    summary.pop("gains", None)
+    sizes = ", ".join(f"{k} {v}" for k, v in summary.items())
+    return f"{name} ({sizes})" if sizes else name
 
 
 def _label(entries: list[RunEntry]) -> None:
@@ -93,12 +114,19 @@ def _label(entries: list[RunEntry]) -> None:
 
 
 def cross_board(entries: Sequence[RunEntry]) -> CrossBoard:
+    """Every run's methods, grouped by data set; the best value per measure is marked within a data set."""
     columns = list(dict.fromkeys(str(c) for e in entries for c in e.metrics.columns))
-    bold = sum(len(e.metrics) for e in entries) > 1
-    best = {c: max(float(e.metrics[c].max()) for e in entries if c in e.metrics) for c in columns}
-    rows = []
+    best: dict[tuple[str, str], float] = {}
+    rows_per_dataset: dict[str, int] = {}
+    for e in entries:
+        rows_per_dataset[e.dataset] = rows_per_dataset.get(e.dataset, 0) + len(e.metrics)
+        for c in columns:
+            if c in e.metrics:
+                best[(e.dataset, c)] = max(best.get((e.dataset, c), float("-inf")), float(e.metrics[c].max()))
+    rows, datasets = [], []
     for e in entries:
         marks = marks_from(e.stats)
+        bold = rows_per_dataset[e.dataset] > 1
         for method in e.metrics.index:
             cells = []
             for c in columns:
@@ -107,25 +135,33 @@ def cross_board(entries: Sequence[RunEntry]) -> CrossBoard:
                     continue
                 value = float(e.metrics.at[method, c])
                 mark, hover = marks.get((str(method), c), ("", ""))
-                cells.append(Cell(fmt(value), best=bold and value == best[c], mark=mark, title=hover))
+                cells.append(Cell(fmt(value), best=bold and value == best[(e.dataset, c)], mark=mark, title=hover))
             rows.append((e.label, str(method), cells))
-    return CrossBoard(columns, rows)
+            datasets.append(e.dataset)
+    return CrossBoard(columns, rows, datasets)
+
+
+MIXED_DATASETS = ("These runs use {n} different data sets: rows are grouped by data set and compared within one "
+                  "only; values of different data sets are not comparable.")
 
 
 def markdown(entries: Sequence[RunEntry], board: CrossBoard) -> str:
     lines = ["# leser_bench — cross-run leaderboard", ""]
     if any(e.info.generated for e in entries):
         lines += ["**Some of these runs use generated data** (the embedded world); their numbers are not real traffic.", ""]
-    lines += ["| run | experiment | git commit | directory |", "|---|---|---|---|"]
-    lines += [f"| {escape_cell(e.label)} | {escape_cell(e.info.experiment)} | {escape_cell(e.info.git_commit[:12])} "
-              f"| {escape_cell(str(e.run_dir))} |" for e in entries]
-    lines += ["", "Best value per measure over all runs in bold; ▲/▼: significantly better/worse than the run's "
-              "own baseline (its stats.csv, corrected as that run's report says).", ""]
-    lines += ["| run | method | " + " | ".join(escape_cell(c) for c in board.columns) + " |",
-              "|---|---|" + "---:|" * len(board.columns)]
-    for label, method, cells in board.rows:
+    if board.n_datasets() > 1:
+        lines += [f"**{MIXED_DATASETS.format(n=board.n_datasets())}**", ""]
+    lines += ["| run | data set | experiment | git commit | directory |", "|---|---|---|---|---|"]
+    lines += [f"| {escape_cell(e.label)} | {escape_cell(e.dataset)} | {escape_cell(e.info.experiment)} "
+              f"| {escape_cell(e.info.git_commit[:12])} | {escape_cell(str(e.run_dir))} |" for e in entries]
+    lines += ["", "Best value per measure within each data set in bold; ▲/▼: significantly better/worse than the "
+              "run's own baseline (its stats.csv, corrected as that run's report says).", ""]
+    lines += ["| data set | run | method | " + " | ".join(escape_cell(c) for c in board.columns) + " |",
+              "|---|---|---|" + "---:|" * len(board.columns)]
+    for dataset, (label, method, cells) in zip(board.datasets, board.rows, strict=True):
         texts = [(f"**{c.text}**" if c.best else c.text) + (f" {c.mark}" if c.mark else "") for c in cells]
-        lines.append(f"| {escape_cell(label)} | {escape_cell(method)} | " + " | ".join(texts) + " |")
+        lines.append(f"| {escape_cell(dataset)} | {escape_cell(label)} | {escape_cell(method)} | "
+                     + " | ".join(texts) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -159,6 +195,7 @@ def write_leaderboard(paths: Sequence[Path], out_dir: Path) -> tuple[Path, Path]
     board = cross_board(entries)
     html = render_template("leaderboard.html.j2", entries=entries, board=board, plot=primary_plot(entries, board),
                            generated=any(e.info.generated for e in entries),
+                           mixed_datasets=MIXED_DATASETS.format(n=board.n_datasets()),
                            created=datetime.now().strftime("%Y-%m-%d %H:%M"))
     html_path, md_path = out_dir / "leaderboard.html", out_dir / "leaderboard.md"
     atomic_write_text(html_path, html)

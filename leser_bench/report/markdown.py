@@ -5,6 +5,7 @@ Renderers only format: every number arrives computed (see :mod:`leser_bench.pipe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -47,7 +48,7 @@ def table(frame: pd.DataFrame, bold_best: bool = True, digits: int = 4,
           marks: dict[tuple[str, str], str] | None = None) -> str:
     """A Markdown table of a methods x measures frame, the best value per column in bold."""
     columns = list(frame.columns)
-    lines = ["| method | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    lines = ["| method | " + " | ".join(escape_cell(str(c)) for c in columns) + " |", "|---|" + "---:|" * len(columns)]
     best = {c: frame[c].max() for c in columns} if bold_best and len(frame) > 1 else {}
     for method, row in frame.iterrows():
         cells = []
@@ -60,8 +61,43 @@ def table(frame: pd.DataFrame, bold_best: bool = True, digits: int = 4,
     return "\n".join(lines)
 
 
-def escape_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
+#: characters that start Markdown inline syntax anywhere: backslash escapes, code spans, emphasis, link and
+#: image brackets, strikethrough, table pipes. ``_`` only where it can open or close emphasis (not inside words:
+#: ``context_aware`` stays as written).
+_INLINE = re.compile(r"[\\`*\[\]~|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_INLINE_NO_CODE = re.compile(r"[\\*\[\]~|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+#: what makes a block at the start of a line: heading, list item, setext underline, numbered list.
+_BLOCK_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))")
+#: bare URLs that linkifiers (GitHub's autolinks) turn into links: ``://`` and ``www.`` are broken by an escape.
+_BARE_URL = re.compile(r"(?<=[A-Za-z0-9]):(?=//)|(?<![A-Za-z0-9])(www)\.", re.IGNORECASE)
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def escape_cell(text: str, code_spans: bool = False, line_start: bool = False) -> str:
+    """``text`` (data, model output, names) as literal Markdown text on one line: every metacharacter
+    escaped, so a query or title holding ``![x](http://…)``, ``[click](…)``, ``**``, a backtick or a pipe
+    renders as written (also inside a table cell). ``code_spans=True`` keeps backticks, for notes the
+    harness writes with code spans around names it has validated; ``line_start=True`` also escapes what
+    would start a block (heading, list) for text that begins a line."""
+    text = str(text).replace("\r", " ").replace("\n", " ")
+    text = re.sub(r"[&<>]", lambda m: _ENTITIES[m.group()], text)
+    text = (_INLINE_NO_CODE if code_spans else _INLINE).sub(lambda m: "\\" + m.group(), text)
+    text = _BARE_URL.sub(lambda m: "\\:" if m.group() == ":" else m.group(1) + "\\.", text)
+    if not line_start:
+        return text
+    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2)[0].isdigit()
+                            else m.group(1) + m.group(2) + "\\", text, count=1)
+
+
+def code_span(text: str) -> str:
+    """``text`` as one Markdown code span, whatever backticks it holds: fenced by one backtick more than its
+    longest run, padded by a space when it starts or ends with a backtick. Inside a code span nothing
+    else is interpreted (backslashes and entities are literal), so nothing else is escaped."""
+    text = str(text).replace("\r", " ").replace("\n", " ")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _summary_table(summary: dict[str, object]) -> str:
@@ -76,7 +112,9 @@ def _examples(examples: dict[str, list[tuple[str, str]]]) -> Sequence[str]:
         if not rows:
             continue
         out.append(f"**{escape_cell(method)}**\n")
-        out += [f"- `{escape_cell(q)}` → {escape_cell(e) or '_(no expansion)_'}" for q, e in rows]
+        # the query as escaped text in quotes, not a code span: inside a code span nothing can be escaped (an
+        # entity shows as itself), so markup such as ``<script>`` would stay raw in the Markdown
+        out += [f"- “{escape_cell(q)}” → {escape_cell(e) or '_(no expansion)_'}" for q, e in rows]
         out.append("")
     return out
 
@@ -85,20 +123,20 @@ def render(data: ReportData) -> str:
     parts = [f"# {escape_cell(data.title)}", ""]
     if data.generated:
         parts += [GENERATED_NOTE, ""]
-    parts += ["## Data", "", escape_cell(data.dataset_description), "", _summary_table(data.dataset_summary), ""]
+    parts += ["## Data", "", escape_cell(data.dataset_description, line_start=True), "", _summary_table(data.dataset_summary), ""]
     if data.run_summary:
         parts += ["## Run", "", _summary_table(dict(data.run_summary)), ""]
-    parts += ["## Retrieval", "", escape_cell(data.retriever), ""]
-    parts += ["## Results", "", f"Mean over the evaluated queries; best per measure in bold; baseline: `{data.baseline}`.", ""]
+    parts += ["## Retrieval", "", escape_cell(data.retriever, line_start=True), ""]
+    parts += ["## Results", "", f"Mean over the evaluated queries; best per measure in bold; baseline: {code_span(data.baseline)}.", ""]
     if data.main_set_note:
-        parts += [escape_cell(data.main_set_note), ""]
+        parts += [escape_cell(data.main_set_note, code_spans=True, line_start=True), ""]
     parts += [table(data.leaderboard, marks=data.marks), ""]
     if data.marks_note:
         parts += [data.marks_note, ""]
-    parts += [f"- {escape_cell(note)}" for note in data.measure_notes]
+    parts += [f"- {escape_cell(note, code_spans=True)}" for note in data.measure_notes]
     parts.append("")
     if data.full_board is not None and not data.full_board.empty:
-        parts += ["## Results on the whole split", "", escape_cell(data.full_set_note), "",
+        parts += ["## Results on the whole split", "", escape_cell(data.full_set_note, code_spans=True, line_start=True), "",
                   table(data.full_board), "", "No significance marks here: the tests above use the main table's queries.", ""]
     parts += _expansion_sections(data.expansion_board)
     for section in data.extra_sections:

@@ -16,12 +16,14 @@ from statsmodels.stats.multitest import multipletests
 from leser_bench.stats import paired
 from leser_bench.stats.bootstrap import bootstrap_means, mean_ci
 from leser_bench.stats.config import StatsConfig
+from leser_bench.errors import UserError
 
 COLUMNS = ("method", "query_id", "measure", "value")
 
 
-class PerQueryError(ValueError):
-    """The per-query table is malformed; the message names the rows or column at fault."""
+class PerQueryError(UserError, ValueError):
+    """The per-query table is malformed or too small; the message names the rows or column at fault (a user
+    error: one line and exit 2, never a traceback)."""
 
 
 def per_query_cube(per_query: pd.DataFrame) -> tuple[list[str], list[str], list[str], np.ndarray]:

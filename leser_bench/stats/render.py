@@ -47,7 +47,10 @@ def _count(x: float) -> str:
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A table cell as literal text (method names, labels): Markdown metacharacters escaped."""
+    from leser_bench.report.markdown import escape_cell  # noqa: PLC0415 - the one Markdown escaper
+
+    return escape_cell(str(text))
 
 
 def _table(header: Sequence[str], rows: list[list[str]]) -> str:

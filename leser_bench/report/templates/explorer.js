@@ -1,5 +1,7 @@
 // Per-query explorer: builds the table from the JSON in #explorer-data. Plain DOM, no network.
-// Every data string is written with textContent (never innerHTML), so it stays text.
+// Every data string is written with textContent (never innerHTML), so it stays text. Values keyed by data
+// (query ids, method names) are read as own properties or from a Map, never through a plain object's
+// prototype: a query id "__proto__", "constructor" or "toString" is an id like any other.
 (function () {
   "use strict";
   var source = document.getElementById("explorer-data");
@@ -12,14 +14,17 @@
   var count = document.getElementById("explorer-count");
   var measure = Math.max(0, data.measures.indexOf(data.primary));
   var others = data.methods.filter(function (m) { return m !== data.baseline; });
-  var sortKey = null, sortDir = 1, open = {};
+  var sortKey = null, sortDir = 1, open = new Map();  // query id -> expanded
+  function own(obj, key) {
+    return obj !== null && typeof obj === "object" && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+  }
   var linkOk = typeof data.product_url === "string" && /^https?:\/\//.test(data.product_url);
 
   data.rows.forEach(function (r) {
     var parts = [r.id, r.query];
     data.methods.forEach(function (m) {
-      parts.push(r.expansions[m] || "");
-      (r.top[m] || []).forEach(function (t) { parts.push(t[1]); });
+      parts.push(own(r.expansions, m) || "");
+      (own(r.top, m) || []).forEach(function (t) { parts.push(t[1]); });
     });
     r._search = parts.join(" \u0001 ").toLowerCase();
   });
@@ -38,15 +43,15 @@
     ];
     data.methods.forEach(function (m) {
       cols.push({key: "v:" + m, label: m + " " + data.measures[measure], num: true,
-                 get: function (r) { return (r.values[m] || [])[measure]; }});
+                 get: function (r) { return (own(r.values, m) || [])[measure]; }});
     });
     others.forEach(function (m) {
       cols.push({key: "d:" + m, label: "Δ " + m + " vs " + data.baseline, num: true, delta: true,
-                 get: function (r) { return (r.deltas[m] || [])[measure]; }});
+                 get: function (r) { return (own(r.deltas, m) || [])[measure]; }});
     });
     others.slice(0, 3).forEach(function (m) {
       cols.push({key: "e:" + m, label: m + " expansion", cls: "expansion",
-                 get: function (r) { return r.expansions[m] || ""; }});
+                 get: function (r) { return own(r.expansions, m) || ""; }});
     });
     return cols;
   }
@@ -98,13 +103,14 @@
       box.appendChild(el("h4", m));
       var exp = el("div");
       exp.appendChild(el("strong", "expansion: "));
-      exp.appendChild(document.createTextNode(r.expansions[m] || "(none)"));
+      exp.appendChild(document.createTextNode(own(r.expansions, m) || "(none)"));
       box.appendChild(exp);
-      if ((r.violations[m] || []).length) {
-        box.appendChild(el("div", "rule violations: " + r.violations[m].join(", "), "violation"));
+      var violations = own(r.violations, m) || [];
+      if (violations.length) {
+        box.appendChild(el("div", "rule violations: " + violations.join(", "), "violation"));
       }
       var list = el("ol");
-      (r.top[m] || []).forEach(function (t) {
+      (own(r.top, m) || []).forEach(function (t) {
         var li = el("li");
         li.appendChild(el("span", t[2], "label label-" + t[2]));
         var name = t[1] || t[0];
@@ -145,13 +151,14 @@
         tr.appendChild(el("td", c.num ? fmt(v) : v, cls));
       });
       var cell = el("td");
-      var button = el("button", open[r.id] ? "hide" : "show", "toggle");
+      var expanded = open.get(r.id) === true;
+      var button = el("button", expanded ? "hide" : "show", "toggle");
       button.type = "button";
-      button.addEventListener("click", function () { open[r.id] = !open[r.id]; render(); });
+      button.addEventListener("click", function () { open.set(r.id, !expanded); render(); });
       cell.appendChild(button);
       tr.appendChild(cell);
       body.appendChild(tr);
-      if (open[r.id]) { body.appendChild(detail(r, cols.length + 1)); }
+      if (expanded) { body.appendChild(detail(r, cols.length + 1)); }
     });
     tbody.textContent = "";
     tbody.appendChild(body);
