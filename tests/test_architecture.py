@@ -127,3 +127,30 @@ def test_a_new_kind_is_one_module_and_one_yaml(tmp_path: Path, cache_root: Path,
     assert "toy" in set(stats["method"])
     assert "toy" in (run / "report.md").read_text()
     assert sys.modules["plugins.toy_kind"].TOY is kind_of({"kind": "plugins.toy_kind:TOY", "name": "toy"})
+
+
+def test_a_trained_checkpoint_runs_on_the_backend_the_model_group_names(tmp_path: Path) -> None:
+    """One backend factory: `model.backend: vllm` is honoured for a trained checkpoint too (it was a
+    hard-coded TransformersBackend), with the weights hashed into the generation cache's model id."""
+    from omegaconf import OmegaConf
+
+    from leser_bench.llm.factory import FingerprintedBackend
+    from leser_bench.llm.generation_cache import CachedBackend
+    from leser_bench.llm.vllm_backend import VLLMBackend
+    from leser_bench.methods import MethodContext
+    from leser_bench.policy.trained import policy_expander
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        config = OmegaConf.to_container(compose(config_name="config", overrides=["model=vllm_qwen2_5_1_5b"]),
+                                        resolve=True)
+    model_dir = tmp_path / "final"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text("{}")
+    (model_dir / "model.safetensors").write_bytes(b"weights")
+    context = MethodContext(dataset=None, retriever=None, cache_dir=tmp_path / "cache", seed=1,  # type: ignore[arg-type]
+                            config=config)
+    expander = policy_expander(config["methods"]["leser"], context, model_dir)
+    assert isinstance(expander.backend, CachedBackend)
+    fingerprinted = expander.backend.backend
+    assert isinstance(fingerprinted, FingerprintedBackend) and isinstance(fingerprinted.backend, VLLMBackend)
+    assert fingerprinted.backend.cfg.path == str(model_dir) and "|weights:" in expander.backend.model_id
