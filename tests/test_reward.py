@@ -144,3 +144,46 @@ def test_held_out_queries_never_reach_the_reward(retriever: Retriever) -> None:
                      RuleChecker(), relevant_grade=3, forbidden_ids=["t2"])
     with pytest.raises(ValueError, match="unknown reward config keys"):
         RewardConfig.from_dict({"wieghts": {}})
+
+
+# --- reward designs (issue 15): hand-computed on the same catalogue --------------------------------
+#: "couch" ranks the two Exact couches 3rd and 4th; the raw "sofa" retrieves neither.
+RANK_CREDIT = (1 / math.log2(4) + 1 / math.log2(5)) / 2
+
+
+def test_rank_credit_counts_every_relevant_product_by_its_rank() -> None:
+    from leser_bench.training.reward_designs import rank_credit
+
+    judged = {"a": 3, "b": 3, "c": 2}
+    assert rank_credit({"x": 3.0, "a": 2.0, "b": 1.0}, judged, 3, 100) == pytest.approx(
+        (1 / math.log2(3) + 1 / math.log2(4)) / 2)
+    assert rank_credit({"x": 3.0, "a": 2.0, "b": 1.0}, judged, 3, 2) == pytest.approx(1 / math.log2(3) / 2)  # depth
+    assert rank_credit({"c": 1.0}, judged, 3, 100) == 0.0  # grade 2 is below the relevant grade
+    assert rank_credit({"a": 1.0}, {"a": 1}, 3, 100) == 0.0  # no relevant product: no credit
+
+
+def test_rank_design_rewards_the_rank_of_the_relevant_products(retriever: Retriever) -> None:
+    reward = make_reward(retriever, relevance="rank")
+    expanded, empty = reward.score(["t1", "t1"], ['["couch"]', ""])
+    assert reward.raw_value("t1") == 0.0
+    assert expanded.components["relevance"] == pytest.approx(RANK_CREDIT, abs=1e-9)
+    assert empty.components["relevance"] == 0.0  # the fallback is the raw query: no improvement
+
+
+def test_tiers_map_the_relevance_value(retriever: Retriever) -> None:
+    reward = make_reward(retriever, tiers=[[0.5, 1.0], [0.1, 0.5]], tier_floor=-1.0)
+    expanded, empty = reward.score(["t1", "t1"], ['["couch"]', ""])
+    assert expanded.components["relevance"] == 1.0  # nDCG@10 improvement 0.54 >= 0.5
+    assert empty.components["relevance"] == -1.0  # improvement 0 is below every tier
+    rank = make_reward(retriever, relevance="rank", tiers=[[0.5, 1.0], [0.1, 0.5]], tier_floor=-1.0)
+    assert rank.score(["t1"], ['["couch"]'])[0].components["relevance"] == 0.5  # 0.465 reaches the 0.1 tier
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"relevance": "recall"}, "reward.relevance='recall'; allowed"),
+    ({"tiers": [[0.1, 1.0], [0.5, 2.0]]}, "thresholds must decrease strictly"),
+    ({"tiers": [[0.1]]}, "is not a \\[threshold, reward\\] pair"),
+])
+def test_impossible_reward_designs_are_refused(overrides: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RewardConfig.from_dict(overrides)

@@ -7,8 +7,10 @@ with the **same** :class:`~leser_bench.retrieval.Retriever` and scored with the 
 evaluation uses, against the TRAINING qrels only. Components (each a TRL reward callable, so TRL
 logs ``rewards/<name>/mean`` for each; weights go to ``GRPOConfig.reward_weights``):
 
-- ``relevance``: the configured measure (default nDCG@10) of the combined run, minus the raw
-  query's value when ``improvement`` is on (a fallback to the raw query scores exactly 0 then);
+- ``relevance``: the configured measure (default nDCG@10) of the combined run, or the rank credit of
+  its relevant products (``relevance: rank``), minus the raw query's value when ``improvement`` is on (a
+  fallback to the raw query scores exactly 0 then), optionally mapped through ``tiers``
+  (:mod:`leser_bench.training.reward_designs`);
 - ``coverage``: NewRelShare@K (:mod:`leser_bench.evaluation.expansion_metrics`);
 - ``compliance``: ``-min(violation_cap, platform-rule violations)`` (every rule but ``format``);
 - ``format``: ``-1`` when the output is not in the expected format, else 0.
@@ -34,6 +36,7 @@ from leser_bench.evaluation.measures import Measure
 from leser_bench.expansion import Expansion
 from leser_bench.policy.parsing import parse_expansions
 from leser_bench.policy.rules import RuleChecker, catalogue_brands
+from leser_bench.training.reward_designs import RELEVANCE, check_tiers, rank_credit, tiered
 
 COMPONENTS = ("relevance", "coverage", "compliance", "format")
 DEFAULT_WEIGHTS = {"relevance": 1.0, "coverage": 1.0, "compliance": 0.25, "format": 0.25}
@@ -60,8 +63,17 @@ class RewardConfig:
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     #: entries kept in each LRU cache.
     cache_size: int = 200_000
+    #: ``measure`` (the measure above) or ``rank`` (credit by the rank of every relevant product).
+    relevance: str = "measure"
+    #: ``[[threshold, reward], ...]`` (thresholds decreasing) applied to the relevance value; None = none.
+    tiers: tuple[tuple[float, float], ...] | None = None
+    #: the reward of a value below every tier.
+    tier_floor: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.relevance not in RELEVANCE:
+            raise ValueError(f"reward.relevance={self.relevance!r}; allowed: {list(RELEVANCE)}")
+        object.__setattr__(self, "tiers", check_tiers(self.tiers))
         unknown = sorted(set(self.weights) - set(COMPONENTS))
         if unknown:
             raise ValueError(f"reward.weights: unknown components {unknown}; known: {list(COMPONENTS)}")
@@ -164,8 +176,15 @@ class SearchReward:
             return
         queries = list(self.queries.values())
         self._raw_run = self.retriever.search([Expansion(query=q) for q in queries], k=self.config.depth)
-        frame = evaluate(self._raw_run, {q.id: self.qrels[q.id] for q in queries}, [self.measure], "raw")
-        self._raw_value = dict(zip(frame["query_id"], frame["value"].astype(float)))
+        self._raw_value = self._values(self._raw_run, {q.id: self.qrels[q.id] for q in queries}, "raw")
+
+    def _values(self, run: dict[str, dict[str, float]], qrels: Qrels, name: str) -> dict[str, float]:
+        """query id -> the relevance design's value of ``run`` (the measure, or the rank credit)."""
+        if self.config.relevance == "rank":
+            grade = self.coverage_config.relevant_grade
+            return {qid: rank_credit(run.get(qid, {}), judged, grade, self.config.depth) for qid, judged in qrels.items()}
+        frame = evaluate(run, qrels, [self.measure], name)
+        return dict(zip(frame["query_id"], frame["value"].astype(float)))
 
     def raw_value(self, query_id: str) -> float:
         self._guard(query_id)
@@ -210,8 +229,9 @@ class SearchReward:
         for qid, (kept, violations, fell_back, format_ok) in zip(query_ids, checked):
             value, new_share = self._search_cache[(qid, kept)] if kept else (self._raw_value[qid], 0.0)
             platform = sum(v for rule, v in violations.items() if rule != "format")
+            relevance = value - self._raw_value[qid] if self.config.improvement else value
             components = {
-                "relevance": value - self._raw_value[qid] if self.config.improvement else value,
+                "relevance": tiered(relevance, self.config.tiers, self.config.tier_floor),
                 "coverage": new_share,
                 "compliance": -float(min(self.config.violation_cap, platform)),
                 "format": 0.0 if format_ok else -1.0,
@@ -232,8 +252,7 @@ class SearchReward:
             qrels[sub_id] = self.qrels[qid]
             raw[sub_id] = self._raw_run.get(qid, {}) if self._raw_run else {}
         run = self.retriever.search(expansions, k=self.config.depth)
-        values = evaluate(run, qrels, [self.measure], "reward")
-        value_of = dict(zip(values["query_id"], values["value"].astype(float)))
+        value_of = self._values(run, qrels, "reward")
         cov = coverage(run, raw, qrels, self.facets, self.coverage_config, "reward")
         share_name = f"NewRelShare@{self.coverage_config.k}"
         share_of = dict(zip(cov.loc[cov["measure"] == share_name, "query_id"],
