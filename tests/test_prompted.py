@@ -199,3 +199,24 @@ def test_query2doc_expansion_text_follows_the_retriever_combination(world: Datas
     banned = expander.to_expansion(Expansion(query=query),
                                          "A cheap coffee maker on sale.")
     assert banned.fell_back and banned.texts == [] and banned.violations["banned_term"] == 1
+
+
+def test_prf_terms_from_the_same_engine_can_be_shown_in_the_prompt(
+        world: Dataset, world_index: Path, tmp_path: Path, smollm2_models: Path) -> None:
+    """issue 15: `prompt.prf_terms` shows the engine's own RM3 feedback terms (the query's words left out);
+    0 (the default) leaves the prompt exactly as it was."""
+    from leser_bench.policy.prompting import PROMPT_PRF, feedback_context
+
+    context = make_context(world, world_index, fresh_cache(tmp_path, smollm2_models))
+    query = world.split("test").queries[0]
+    method = small_method(context, "context_aware")
+    plain = build_expander(method, context).prompts([query])[0][0][-1]["content"]
+    with_terms = build_expander({**method, "prompt": {**method["prompt"], "prf_terms": 4}}, context)
+    shown = with_terms.prompts([query])[0][0][-1]["content"]
+    terms = feedback_context(context.retriever, [query], 4)[query.id]
+    assert terms and not set(terms) & set(query.text.lower().split())
+    rm3 = context.retriever.feedback_terms(query.text, {**PROMPT_PRF, "fb_terms": max(10, 4 + len(query.text.split()))})
+    assert set(terms) <= set(rm3)
+    assert "Words the search engine associates with this query: " + ", ".join(terms) in shown
+    assert "associates" not in plain and shown.replace(
+        "\n\nWords the search engine associates with this query: " + ", ".join(terms), "") == plain

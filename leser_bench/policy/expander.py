@@ -21,7 +21,7 @@ from leser_bench.llm import GenerationConfig, LLMBackend
 from leser_bench.methods.context import MethodContext
 from leser_bench.policy import llm as common
 from leser_bench.policy.examples import Example, FewShotConfig, choose_examples, example_pool
-from leser_bench.policy.prompting import PromptConfig, build_messages, search_context
+from leser_bench.policy.prompting import PromptConfig, build_messages, feedback_context, search_context
 from leser_bench.policy.rules import PhraseIndex, RuleChecker, RulesConfig, expansion_from_output
 
 #: the method keys the prompted policy reads (a method may allow more: ``prompted_config(extra_keys=…)``).
@@ -66,9 +66,10 @@ class PromptedExpander:
         started = time.perf_counter()
         contexts = search_context(self._context.retriever, queries, cfg.prompt.context_k,
                                   self._context.dataset.product_index()) if cfg.prompt.context_k else {}
+        terms = feedback_context(self._context.retriever, queries, cfg.prompt.prf_terms)
         per_query = (time.perf_counter() - started) / max(1, len(queries))
-        messages = [build_messages(q, cfg.prompt, cfg.rules, contexts.get(q.id, ()), self.examples_for(q))
-                    for q in queries]
+        messages = [build_messages(q, cfg.prompt, cfg.rules, contexts.get(q.id, ()), self.examples_for(q),
+                                   terms.get(q.id, ())) for q in queries]
         return messages, per_query
 
     def examples_for(self, query: Query) -> list[Example]:

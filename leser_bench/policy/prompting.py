@@ -35,10 +35,13 @@ class PromptConfig:
     #: show a placeholder answer (["first rewrite", ...]); small models copy it verbatim, so methods
     #: that start the answer for the model (an answer prefix) turn it off.
     format_example: bool = False
+    #: show this many of the engine's own pseudo-relevance-feedback terms for the raw query (RM3 over the
+    #: same index, Pyserini's defaults; the query's own words left out); 0 = none.
+    prf_terms: int = 0
 
     def __post_init__(self) -> None:
-        if self.context_k < 0 or self.n_expansions < 1:
-            raise ValueError("prompt.context_k must be >= 0 and prompt.n_expansions >= 1")
+        if self.context_k < 0 or self.n_expansions < 1 or self.prf_terms < 0:
+            raise ValueError("prompt.context_k and prompt.prf_terms must be >= 0 and prompt.n_expansions >= 1")
         unknown = set(self.context_fields) - {"title", "brand", "color", "product_type", "description"}
         if unknown:
             raise ValueError(f"prompt.context_fields: unknown {sorted(unknown)}; allowed: title, brand, color, "
@@ -78,28 +81,32 @@ def answer_format(config: PromptConfig) -> str:
 
 
 def user_message(query: Query, config: PromptConfig, rules: RulesConfig,
-                 context: Sequence[Product] = ()) -> str:
+                 context: Sequence[Product] = (), terms: Sequence[str] = ()) -> str:
     parts = [f'Query: "{query.text}"']
     if config.context_k and context:
         shown = [f"{i}. {_product_line(p, config.context_fields)}" for i, p in enumerate(context[: config.context_k], 1)]
         parts.append("The search engine currently returns:\n" + "\n".join(shown))
     elif config.context_k:
         parts.append("The search engine currently returns nothing for this query.")
+    if config.prf_terms and terms:
+        parts.append("Words the search engine associates with this query: " + ", ".join(terms[: config.prf_terms]))
     parts.append("Platform rules:\n" + rules_in_words(rules))
     parts.append(answer_format(config))
     return "\n\n".join(parts)
 
 
 def build_messages(query: Query, config: PromptConfig, rules: RulesConfig, context: Sequence[Product] = (),
-                   examples: Sequence[tuple[Query, Sequence[str]]] = ()) -> list[dict[str, str]]:
+                   examples: Sequence[tuple[Query, Sequence[str]]] = (),
+                   terms: Sequence[str] = ()) -> list[dict[str, str]]:
     """Chat messages for one query; ``examples`` are few-shot (query, good expansions) pairs."""
     messages = [{"role": "system", "content": config.system}]
     for example_query, expansions in examples:
         # examples show the task without search context (their results would only add length)
-        messages.append({"role": "user", "content": user_message(example_query, replace(config, context_k=0), rules)})
+        messages.append({"role": "user", "content": user_message(example_query, replace(config, context_k=0, prf_terms=0),
+                                                                 rules)})
         quoted = ", ".join(f'"{e}"' for e in expansions)
         messages.append({"role": "assistant", "content": f"[{quoted}]"})
-    messages.append({"role": "user", "content": user_message(query, config, rules, context)})
+    messages.append({"role": "user", "content": user_message(query, config, rules, context, terms)})
     return messages
 
 
@@ -113,3 +120,20 @@ def search_context(retriever: object, queries: Sequence[Query], k: int,
 
     run = retriever.search([Expansion(query=q) for q in queries], k=k)  # type: ignore[attr-defined]
     return {q.id: [products[pid] for pid, _ in ranked(run.get(q.id, {}))[:k] if pid in products] for q in queries}
+
+
+#: the feedback the prompt's PRF terms come from: RM3 with Pyserini's default parameters.
+PROMPT_PRF = {"method": "rm3", "fb_terms": 10, "fb_docs": 10, "original_query_weight": 0.5}
+
+
+def feedback_context(retriever: object, queries: Sequence[Query], n: int) -> dict[str, list[str]]:
+    """The ``n`` heaviest RM3 feedback terms of each raw query, the query's own words left out."""
+    if n <= 0:
+        return {q.id: [] for q in queries}
+    out = {}
+    for q in queries:
+        own = set(q.text.lower().split())
+        weights = retriever.feedback_terms(q.text, {**PROMPT_PRF, "fb_terms": max(10, n + len(own))})  # type: ignore[attr-defined]
+        ordered = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
+        out[q.id] = [t for t, _ in ordered if t.lower() not in own][:n]
+    return out

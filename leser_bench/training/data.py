@@ -18,7 +18,7 @@ from leser_bench.config import section
 from leser_bench.data.records import Dataset, Product, Split
 from leser_bench.evaluation.measures import resolve
 from leser_bench.llm.config import ModelConfig
-from leser_bench.policy.prompting import PromptConfig, build_messages, search_context
+from leser_bench.policy.prompting import PromptConfig, build_messages, feedback_context, search_context
 from leser_bench.policy.rules import PhraseIndex, RuleChecker, RulesConfig, catalogue_brands
 from leser_bench.training.reward import RewardConfig, SearchReward
 
@@ -82,7 +82,8 @@ class TrainingSetup:
     def prompts(self) -> dict[str, list[dict[str, str]]]:
         if not self._prompts:
             context = self.context()
-            self._prompts = {q.id: build_messages(q, self.prompt, self.rules, context[q.id])
+            terms = feedback_context(self.retriever, self.train.queries, self.prompt.prf_terms)
+            self._prompts = {q.id: build_messages(q, self.prompt, self.rules, context[q.id], terms=terms[q.id])
                              for q in self.train.queries}
         return self._prompts
 
