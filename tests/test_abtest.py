@@ -147,3 +147,14 @@ def test_config_loader_and_yaml():
         abtest_config_from({"click": {"model": "ubm"}})
     with pytest.raises(ConfigError, match="abtest.treatment_share"):
         abtest_config_from({"treatment_share": 1.5})
+
+
+def test_users_needed_is_infinite_for_a_difference_at_rounding_level() -> None:
+    """Two identical arms' means differed by 2.8e-17: statsmodels returned nan and the A/B step crashed."""
+    import math
+
+    from leser_bench.abtest.power import users_needed
+
+    assert users_needed(2.7755575615628914e-17, 0.0882, 0.05, 0.8) == math.inf
+    assert users_needed(0.01, float("nan"), 0.05, 0.8) == math.inf
+    assert users_needed(0.01, 1.0, 0.05, 0.8) == 156978.0

@@ -12,7 +12,9 @@ from statsmodels.stats.proportion import proportion_effectsize
 def users_needed(diff: float, sd: float, alpha: float, power: float) -> float:
     """Users per arm for a two-sided test to detect an absolute difference ``diff`` between arm
     means whose per-user standard deviation is ``sd`` (inf when there is nothing to detect)."""
-    if sd <= 0 or diff == 0 or not math.isfinite(diff):
+    if not (math.isfinite(sd) and math.isfinite(diff)) or sd <= 0 or abs(diff) <= 1e-12 * sd:
+        # nothing to detect; a difference at rounding level (2.8e-17 between two identical arms' means)
+        # made statsmodels' root finder return nan
         return math.inf
     n = NormalIndPower().solve_power(effect_size=abs(diff) / sd, alpha=alpha, power=power, ratio=1.0)
     return float(math.ceil(n))

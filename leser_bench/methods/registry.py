@@ -64,6 +64,7 @@ BUILTIN: dict[str, str] = {
     "doc2query": "baselines.doc2query:DOC2QUERY",
     "sft": "baselines.sft:SFT",
     "leser": "leser_bench.methods.leser:LESER",
+    "from_file": "leser_bench.methods.from_file:FROM_FILE",
 }
 _REGISTERED: dict[str, MethodKind] = {}
 
