@@ -76,7 +76,8 @@ def test_every_option_of_every_group_composes(group: str) -> None:
 
 
 #: the overrides a method config needs to be complete (its required keys).
-REQUIRED = {"from_file": [f"method.path={CONF_DIR.parent / 'tests' / 'plugins' / 'expansions.jsonl'}"]}
+REQUIRED = {"from_file": [f"method.path={CONF_DIR.parent / 'tests' / 'plugins' / 'expansions.jsonl'}"],
+            "run_file": [f"method.path={CONF_DIR.parent / 'tests' / 'plugins' / 'run.trec'}"]}
 
 
 @pytest.mark.parametrize("method", group_options("method"))

@@ -68,3 +68,39 @@ def test_file_expansions_go_through_rules_retrieval_metrics_and_reports(tmp_path
     assert all(not any("cheap" in t for t in r["texts"]) for r in records)
     assert {"none", "mine"} <= set(pd.read_csv(tmp_path / "run" / "stats.csv")["method"])
     assert "mine" in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_a_bad_run_file_is_refused_before_work(tmp_path: Path) -> None:
+    from leser_bench.pipeline import validate
+
+    bad = tmp_path / "bad.trec"
+    bad.write_text("q1 Q0 p1 1 2.5 x\nq1 Q0 p2 2 oops x\n")
+    with pytest.raises(ConfigError, match="bad.trec:2: field 5 'oops' is not a number"):
+        validate(_compose("method=run_file", f"method.path={bad}"))
+    with pytest.raises(ConfigError, match="path is missing"):
+        validate(_compose("method=run_file"))
+
+
+@pytest.mark.slow
+def test_an_external_run_is_scored_like_the_run_it_copies(tmp_path: Path, cache_root: Path) -> None:
+    """RM3's own run, given back as an external run (shuffled, with another split's query added), scores
+    exactly as RM3 on every measure; a run of another data set is refused."""
+    from leser_bench.pipeline import run_experiment
+
+    base = ["suite=prf", f"cache_dir={cache_root}", "dataset.n_test=30", "retriever.k=100", "retriever.threads=1",
+            "abtest.n_users=200", "abtest.interleaving_impressions=200"]
+    first = run_experiment(_compose(*base), tmp_path / "first")
+    lines = (tmp_path / "first" / "runs" / "rm3.trec").read_text().splitlines()
+    external = tmp_path / "external.trec"
+    external.write_text("\n".join(reversed(lines)) + "\nother-split-q Q0 p1 1 1.0 x\n")
+    cfg = _compose(*base, "+method@methods.ext=run_file", "methods.ext.name=ext", f"methods.ext.path={external}")
+    second = run_experiment(cfg, tmp_path / "second")
+    assert second.leaderboard.loc["ext"].equals(first.leaderboard.loc["rm3"])
+    assert "ext" in set(pd.read_csv(tmp_path / "second" / "stats.csv")["method"])
+    alien = tmp_path / "alien.trec"
+    alien.write_text("zz1 Q0 p1 1 1.0 x\n")
+    from leser_bench.errors import UserError
+
+    with pytest.raises(UserError, match="holds none of the 30 evaluated query ids"):
+        run_experiment(_compose(*base, "+method@methods.ext=run_file", "methods.ext.name=ext",
+                                f"methods.ext.path={alien}"), tmp_path / "third")

@@ -23,6 +23,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from leser_bench.io.cache import atomic_write_json, content_hash, read_json, remove_stale_temporaries, temporary_prefix
+from leser_bench.errors import UserError
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval.retriever import Retriever, Run
 from leser_bench.io.trec import ranked, run_entries
@@ -214,3 +215,27 @@ def stream_method_run(retriever: Retriever, expansions: Sequence[Expansion], k: 
                 cache.append_text(text, chunk_ids)
                 out.append_text(text, chunk_ids)
                 yield chunk_ids, chunk
+
+
+def external_run_chunks(path: Path, expansions: Sequence[Expansion], k: int, out_path: Path, tag: str,
+                        chunk_size: int) -> Iterator[tuple[list[str], Run]]:
+    """(query ids, Run) per chunk of an existing TREC run, for the queries of ``expansions`` in sorted id
+    order, each cut to its top ``k``; written to ``out_path`` with ``tag`` as it is consumed. The whole
+    file is read once (its queries may be in any order, and hold other splits' queries, which are left out)."""
+    from leser_bench.io.trec import read_run  # noqa: PLC0415
+
+    run = read_run(path)
+    ids = sorted(e.query_id for e in expansions)
+    absent = [qid for qid in ids if qid not in run]
+    if len(absent) == len(ids):
+        raise UserError(f"{path}: holds none of the {len(ids)} evaluated query ids (e.g. {ids[:3]}); "
+                         "is it a run of this data set and split?")
+    if absent:
+        log.warning("%s: %d of %d evaluated queries have no results in %s (they score 0)", tag, len(absent),
+                    len(ids), path)
+    with RunFileWriter(out_path, tag, with_meta=False) as out:
+        for start in range(0, len(ids), chunk_size):
+            chunk_ids = ids[start : start + chunk_size]
+            chunk = {qid: dict(ranked(run.get(qid, {}))[:k]) for qid in chunk_ids}
+            out.append(chunk, chunk_ids)
+            yield chunk_ids, chunk

@@ -49,6 +49,8 @@ class MethodSystem:
     own_retriever: Callable[[], Retriever] | None = None
     #: ``examples(n)`` -> [(what was shown, what was added)]; None: the report shows query expansions.
     examples: Callable[[int], list[tuple[str, str]]] | None = None
+    #: an external-run method: the TREC run scored in place of a search (the expander gives raw queries).
+    run_file: Path | None = None
 
 
 def stage_reuse(context: Any) -> bool:

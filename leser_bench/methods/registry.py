@@ -40,6 +40,8 @@ class MethodKind:
     uses_llm: bool = False
     #: changes the index: built even when its expansions are cached, and searched through its own retriever.
     document_side: bool = False
+    #: scores an existing TREC run (``MethodSystem.run_file``) instead of searching: no expansion or run cache.
+    external_run: bool = False
     #: ``train(method_cfg, context)`` -> the final model directory (what the training CLI runs).
     train: Callable[[Mapping[str, Any], MethodContext], Path] | None = None
     #: ``extra_split(method_cfg)`` -> the split it reads besides the evaluated one (examples, training), or None.
@@ -65,6 +67,7 @@ BUILTIN: dict[str, str] = {
     "sft": "baselines.sft:SFT",
     "leser": "leser_bench.methods.leser:LESER",
     "from_file": "leser_bench.methods.from_file:FROM_FILE",
+    "run_file": "leser_bench.methods.run_file:RUN_FILE",
 }
 _REGISTERED: dict[str, MethodKind] = {}
 
@@ -124,6 +127,8 @@ def build_method(method_cfg: Mapping[str, Any], context: MethodContext) -> Metho
     system = built if isinstance(built, MethodSystem) else MethodSystem(expander=built)
     if kind.document_side and system.own_retriever is None:
         raise TypeError(f"method kind {kind.name!r} is document-side but its builder returned no retriever")
+    if kind.external_run and system.run_file is None:
+        raise TypeError(f"method kind {kind.name!r} scores an external run but its builder named no run_file")
     system.expander.name = str(method_cfg["name"])
     return system
 

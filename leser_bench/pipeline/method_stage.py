@@ -17,7 +17,7 @@ from leser_bench.methods import MethodContext, MethodSystem, build_method, kind_
 from leser_bench.methods.context import stage_reuse
 from leser_bench.pipeline.stages import StageTimer
 from leser_bench.retrieval import Run
-from leser_bench.io.runs import RunFileWriter, stream_method_run
+from leser_bench.io.runs import RunFileWriter, external_run_chunks, stream_method_run
 
 log = logging.getLogger("leser_bench.pipeline")
 
@@ -41,6 +41,14 @@ def run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, sp
     and the built method (None when the expansions came from the cache). The run file is
     ``runs/<name>.trec``, or with ``main_ids`` (a sampled main table, a method run on the whole
     split) ``runs_full/<name>.trec``, from which :func:`write_main_run` then keeps the main queries."""
+    out_path = out_dir / ("runs" if main_ids is None else "runs_full") / f"{name}.trec"
+    if kind_of(method_cfg, name).external_run:  # an existing TREC run, scored in place of a search
+        system = build_method(method_cfg, context)
+        expansions = system.expander.expand(split.queries)
+        chunks = external_run_chunks(system.run_file, expansions, k, out_path, name,  # type: ignore[arg-type]
+                                     context.retriever.config.chunk_size)
+        _write_expansions(out_dir, name, expansions)
+        return chunks, expansions, system
     reuse = stage_reuse(context)
     stage_dir = context.cache_dir / "stages"
     exp_key = expansions_key(method_cfg, context.config, context.retriever.index_dir, split.queries)
@@ -58,12 +66,15 @@ def run_method(name: str, method_cfg: dict[str, Any], context: MethodContext, sp
         log.info("%s: expansions reused from cache (%s)", name, exp_key)
     retriever = system.own_retriever() if system is not None and system.own_retriever else context.retriever
     run_path = stage_dir / f"run-{run_key(exp_key, retriever.config, retriever.index_dir, k)}.trec"
-    out_path = out_dir / ("runs" if main_ids is None else "runs_full") / f"{name}.trec"
     chunks = stream_method_run(retriever, expansions, k, run_path, out_path, tag=name,
                                reuse=reuse, searching=lambda: timer(f"{name}: retrieve"))
+    _write_expansions(out_dir, name, expansions)
+    return chunks, expansions, system
+
+
+def _write_expansions(out_dir: Path, name: str, expansions: list[Expansion]) -> None:
     lines = [json.dumps(expansion_record(e), ensure_ascii=False) for e in expansions]
     atomic_write_text(out_dir / "expansions" / f"{name}.jsonl", "\n".join(lines) + "\n")
-    return chunks, expansions, system
 
 
 def write_main_run(out_dir: Path, name: str, main_ids: set[str]) -> None:
