@@ -123,6 +123,7 @@ def cases(composed: dict[str, Any]) -> dict[str, tuple[Mapping[str, Any], type]]
         "retriever/bm25": (_without(_load("retriever/bm25.yaml", seed), "k"), RetrieverConfig),
         "dataset/world": (_without(_load("dataset/world.yaml", seed), "source"), WorldConfig),
         "dataset/esci": (_without(_load("dataset/esci.yaml", seed), "source"), EsciConfig),
+        "dataset/files": (_without(_load("dataset/files.yaml", seed), "source"), FilesConfig),
         "rules/default": (_load("rules/default.yaml", seed), RulesConfig),
         "policy/keywords: prompt": (methods["zero_shot"]["prompt"], PromptConfig),
         "policy/context_aware: prompt": (methods["context_aware"]["prompt"], PromptConfig),
@@ -196,3 +197,9 @@ def test_an_override_of_one_method_changes_that_method_only() -> None:
         cfg = compose(config_name="config", overrides=["+experiment=leser", "methods.context_aware.prompt.context_k=3"])
     assert cfg.methods.context_aware.prompt.context_k == 3
     assert cfg.methods.sft.prompt.context_k == cfg.methods.leser.prompt.context_k == 5
+
+
+def test_the_files_dataset_yaml_lists_every_key_of_the_loader() -> None:
+    """issue 16: conf/dataset/files.yaml documents the whole files loader, so own data needs no guesswork."""
+    keys = set(_load("dataset/files.yaml", 13)) - {"source"}
+    assert keys == {f.name for f in dataclasses.fields(FilesConfig)}
