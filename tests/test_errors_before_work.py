@@ -457,3 +457,13 @@ def test_a_run_with_one_method_runs_without_tests_and_says_so(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr[-3000:]
     assert not (run_dir / "stats.csv").exists()
     assert "one method ran" in (run_dir / "report.md").read_text()
+
+
+def test_a_mapping_override_that_hydra_would_merge_is_refused_with_the_replacing_spelling() -> None:
+    """issue 16: `retriever.field_weights={contents: 1.0}` silently kept `title` (Hydra merges mappings)."""
+    result = cli("leser_bench", "suite=prf", "retriever.field_weights={contents: 1.0}", "--cfg", "job", timeout=120)
+    assert result.returncode == 2
+    assert "['title'] would be kept" in result.stderr and "~retriever.field_weights" in result.stderr
+    replaced = cli("leser_bench", "suite=prf", "~retriever.field_weights", "+retriever.field_weights={contents: 1.0}",
+                   "--cfg", "job", timeout=120)
+    assert replaced.returncode == 0 and "title: 1.0" not in replaced.stdout, replaced.stderr

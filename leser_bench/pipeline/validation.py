@@ -125,9 +125,30 @@ def check_method_choice(cfg: DictConfig) -> None:
                           "(conf/method/*.yaml; add several with +method@methods.<key>=<name>)")
 
 
+def check_mapping_overrides(cfg: DictConfig) -> None:
+    """``key={a: 1}`` on the command line: Hydra merges the mapping into the default one, so the default's
+    other keys are silently kept (``retriever.field_weights={contents: 1.0}`` kept ``title``). Refused,
+    with the two spellings that say what is meant."""
+    from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+    from hydra.core.override_parser.overrides_parser import OverridesParser  # noqa: PLC0415
+
+    if not HydraConfig.initialized():
+        return
+    for override in OverridesParser.create().parse_overrides(list(HydraConfig.get().overrides.task)):
+        if override.is_delete() or override.is_add() or not isinstance(override.value(), dict):
+            continue
+        node = OmegaConf.select(cfg, override.key_or_group)
+        kept = sorted(set(node) - set(override.value()), key=str) if isinstance(node, DictConfig) else []
+        if kept:
+            key, text = override.key_or_group, override.input_line
+            raise ConfigError(f"{text}: Hydra merges a mapping into the default, so {kept} would be kept; to "
+                              f"replace it write `~{key} '+{text}'`, to change single entries `{key}.<entry>=…`")
+
+
 def validate(cfg: DictConfig) -> None:
     """Check every config group before any work is done."""
     check_seed(cfg.get("seed"))
+    check_mapping_overrides(cfg)
     check_method_choice(cfg)
     dataset_config(OmegaConf.to_container(cfg.dataset, resolve=True))
     retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
