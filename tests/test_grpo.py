@@ -108,3 +108,16 @@ def test_bad_settings_name_the_key() -> None:
         GRPOSettings.from_dict({"max_stpes": 3})
     with pytest.raises(ValueError, match="vllm_mode"):
         GRPOSettings.from_dict({"vllm_mode": "remote"})
+
+
+def test_tracking_can_be_switched_on_through_extra(tmp_path: Path) -> None:
+    """issue 16: `train.extra.report_to=[tensorboard]` crashed (report_to given twice); extra now goes over the
+    harness's TRL keyword values, and a key that is a setting of its own is refused naming the setting."""
+    from leser_bench.training.sft import SFTSettings
+
+    grpo = GRPOSettings.from_dict({"extra": {"report_to": ["tensorboard"]}})
+    assert grpo.grpo_config(tmp_path).report_to == ["tensorboard"]
+    assert SFTSettings.from_dict({"extra": {"report_to": ["tensorboard"]}}).sft_config(tmp_path).report_to == ["tensorboard"]
+    assert GRPOSettings.from_dict({}).grpo_config(tmp_path).report_to == []
+    with pytest.raises(ValueError, match="extra \\[.max_steps.\\] are settings of their own: set them directly"):
+        GRPOSettings.from_dict({"extra": {"max_steps": 3}})

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from contextlib import contextmanager
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from leser_bench.config import section
+from leser_bench.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,20 @@ def settings_from_dict(cls: type, values: Mapping[str, Any] | None, where: str) 
     ``lora`` and ``reward`` blocks parsed, ``extra`` kept as a plain dict."""
     from leser_bench.training.reward import RewardConfig  # noqa: PLC0415 - reward imports the engine
 
+    own = {f.name for f in dataclasses.fields(cls)}
+
+    def extra_of(extra: Any) -> dict[str, Any]:
+        extra = dict(extra or {})
+        clash = sorted(set(extra) & own)
+        if clash:
+            raise ConfigError(f"{where}: extra {clash} are settings of their own: set them directly, not in extra")
+        return extra
+
     return section(cls, values, where, label=where,
-                   nested={"lora": LoraSettings.from_dict, "reward": RewardConfig.from_dict,
-                           "extra": lambda extra: dict(extra or {})})
+                   nested={"lora": LoraSettings.from_dict, "reward": RewardConfig.from_dict, "extra": extra_of})
+
+
+def trainer_kwargs(fixed: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The TRL config's keyword arguments: the harness's values, then ``extra`` over them (e.g.
+    ``report_to: [tensorboard]`` in place of the harness's ``[]``: tracking is the user's choice)."""
+    return {**fixed, **dict(extra)}

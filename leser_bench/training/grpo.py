@@ -30,6 +30,7 @@ from leser_bench.training.common import (
     save_final,
     settings_from_dict,
     torch_threads,
+    trainer_kwargs,
 )
 from leser_bench.training.checkpoints import train_from
 from leser_bench.training.curves import CurveRecorder
@@ -119,7 +120,7 @@ class GRPOSettings:
                     "vllm_tensor_parallel_size": self.vllm_tensor_parallel_size}
             if self.vllm_server_base_url:
                 vllm["vllm_server_base_url"] = self.vllm_server_base_url
-        return GRPOConfig(
+        return GRPOConfig(**trainer_kwargs(dict(
             output_dir=str(output_dir), max_steps=self.max_steps, num_generations=self.num_generations,
             per_device_train_batch_size=self.per_device_train_batch_size,
             gradient_accumulation_steps=self.gradient_accumulation_steps,
@@ -132,8 +133,7 @@ class GRPOSettings:
             save_only_model=False, seed=self.seed, data_seed=self.seed, use_cpu=self.use_cpu, bf16=self.bf16,
             gradient_checkpointing=self.gradient_checkpointing, report_to=[], dataloader_num_workers=0,
             reward_weights=self.reward_weights(), disable_tqdm=False, log_completions=False,
-            remove_unused_columns=False, **vllm, **dict(self.extra),
-        )
+            remove_unused_columns=False, **vllm), self.extra))
 
     def reward_weights(self) -> list[float]:
         return [float(self.reward.weights[c]) for c in self.reward.active()]

@@ -29,6 +29,7 @@ from leser_bench.training.common import (
     save_final,
     settings_from_dict,
     torch_threads,
+    trainer_kwargs,
 )
 from leser_bench.training.checkpoints import train_from
 from leser_bench.training.curves import CurveRecorder
@@ -95,7 +96,7 @@ class SFTSettings:
     def sft_config(self, output_dir: Path | str) -> Any:
         from trl import SFTConfig  # noqa: PLC0415
 
-        return SFTConfig(
+        return SFTConfig(**trainer_kwargs(dict(
             output_dir=str(output_dir), num_train_epochs=self.num_train_epochs, max_steps=self.max_steps,
             learning_rate=self.learning_rate, per_device_train_batch_size=self.per_device_train_batch_size,
             gradient_accumulation_steps=self.gradient_accumulation_steps, lr_scheduler_type=self.lr_scheduler_type,
@@ -103,8 +104,7 @@ class SFTSettings:
             save_strategy="steps", save_steps=self.save_steps, save_total_limit=self.save_total_limit,
             save_only_model=False, seed=self.seed, data_seed=self.seed, use_cpu=self.use_cpu, bf16=self.bf16,
             gradient_checkpointing=self.gradient_checkpointing, report_to=[], dataloader_num_workers=0,
-            completion_only_loss=True, disable_tqdm=False, **dict(self.extra),
-        )
+            completion_only_loss=True, disable_tqdm=False), self.extra))
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
