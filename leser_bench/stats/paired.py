@@ -2,6 +2,11 @@
 
 Every function takes ``diffs``: an (n_queries, n_tests) array whose column j holds
 ``treatment - baseline`` per query for test j, and returns one two-sided p-value per column.
+
+Why our own sign-flip test and not ``scipy.stats.permutation_test`` (measured, benchmarks/README.md):
+10,000 queries x 40 comparisons x 10,000 permutations take 0.77 s here (all columns flipped in one
+vectorised block, exact enumeration for small m) against about 260 s with ``permutation_test``
+(0.7 s per permutation_test call, vectorized=True); the t-test and Wilcoxon are scipy's.
 """
 
 from __future__ import annotations
