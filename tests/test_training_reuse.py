@@ -49,3 +49,29 @@ def test_no_reuse_trains_again_even_when_an_identical_training_is_registered(tmp
     assert calls == []
     assert trained_or_resumed(cache, "key-a", tmp_path / "now", train, reuse=False) == tmp_path / "now" / "final"
     assert calls == [None]
+
+
+def test_editing_the_code_changes_the_training_key(tmp_path: Path, monkeypatch) -> None:
+    """issue 14: training keys hashed settings and data, not the code: an edited trainer reused an old model."""
+    from types import SimpleNamespace
+
+    from leser_bench.io import artefacts
+    from leser_bench.llm import ModelConfig
+    from leser_bench.training.registry import training_key
+
+    package = tmp_path / "leser_bench"
+    package.mkdir()
+    (package / "grpo.py").write_text("STEP = 1\n")
+    monkeypatch.setattr(artefacts, "source_roots", lambda: [package])
+    settings = SimpleNamespace(describe=lambda: {"max_steps": 4, "torch_threads": 2})
+    setup = SimpleNamespace(fingerprint=lambda: {"queries": ["q1"]},
+                            model=ModelConfig(path=str(tmp_path / "model"), gguf_package=None))
+
+    def key() -> str:
+        artefacts.source_hash.cache_clear()
+        return training_key("grpo", settings, setup)
+
+    before = key()
+    assert key() == before
+    (package / "grpo.py").write_text("STEP = 2\n")
+    assert key() != before

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from leser_bench.io.artefacts import code_hash
 from leser_bench.io.cache import atomic_write_json, content_hash, read_json
 from leser_bench.llm import ModelConfig
 from leser_bench.llm.local_model import file_sha256
@@ -30,11 +31,12 @@ def model_identity(model: ModelConfig) -> str:
 
 
 def training_key(kind: str, settings: Any, setup: TrainingSetup) -> str:
-    """A content hash of everything a training's result depends on (threads excluded)."""
+    """A content hash of everything a training's result depends on (threads excluded), code included."""
     described = dict(settings.describe())
     described.pop("torch_threads", None)
+    # the trainer's, reward's and policy's code too: an edited trainer must not reuse an old model
     return content_hash("trained-v1", kind, described, setup.fingerprint(), model_identity(setup.model),
-                        setup.model.dtype)
+                        setup.model.dtype, code_hash())
 
 
 def _registry(cache_dir: Path, key: str) -> Path:
