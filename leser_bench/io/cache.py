@@ -46,6 +46,15 @@ def _jsonable(obj: Any) -> Any:
     return repr(obj)
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks (never memoised: it is what detects damage)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def content_hash(*parts: Any, length: int = 16) -> str:
     """A stable hex digest of any mix of dataclasses, dicts, lists and scalars."""
     digest = hashlib.sha256()

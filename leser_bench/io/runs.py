@@ -22,7 +22,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
-from leser_bench.io.cache import atomic_write_json, content_hash, read_json, remove_stale_temporaries, temporary_prefix
+from leser_bench.io.cache import (
+    atomic_write_json,
+    content_hash,
+    file_sha256,
+    read_json,
+    remove_stale_temporaries,
+    temporary_prefix,
+)
 from leser_bench.errors import UserError
 from leser_bench.expansion import Expansion
 from leser_bench.retrieval.retriever import Retriever, Run
@@ -101,14 +108,6 @@ class RunFileWriter:
             self.abort()
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def run_file_valid(path: Path, query_ids: Sequence[str]) -> bool:
     """True if ``path`` was committed by :class:`RunFileWriter` for exactly ``query_ids`` (in that
     order) and is unchanged since: size and SHA-256 match its sidecar."""
@@ -120,7 +119,7 @@ def run_file_valid(path: Path, query_ids: Sequence[str]) -> bool:
     try:
         if path.stat().st_size != meta.get("bytes"):
             return False
-        return _file_sha256(path) == meta.get("sha256")
+        return file_sha256(path) == meta.get("sha256")
     except OSError:
         return False
 

@@ -8,12 +8,12 @@ file lock so that two processes do not convert at the same time.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 from pathlib import Path
 
 from leser_bench.io.cache import cached_directory, directory_complete
+from leser_bench.io.cache import file_sha256 as sha256_of  # this module's file_sha256 memoises it
 from leser_bench.llm.types import ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,7 @@ def file_sha256(path: Path) -> str:
     stat = path.stat()
     memo_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if memo_key not in _HASH_MEMO:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _HASH_MEMO[memo_key] = digest.hexdigest()
+        _HASH_MEMO[memo_key] = sha256_of(path)
     return _HASH_MEMO[memo_key]
 
 

@@ -25,7 +25,7 @@ def too_few_for_tests(n_judged: int, n_methods: int = 2) -> str | None:
     """Why the run has no significance tests or A/B simulation (None: it has them): paired tests need
     two methods and at least MIN_PAIRED_QUERIES judged queries."""
     if n_methods < 2:
-        return (f"No significance tests or A/B simulation: one method ran, and they compare a method with "
+        return ("No significance tests or A/B simulation: one method ran, and they compare a method with "
                 "the baseline (add one, e.g. `+method@methods.rm3=rm3`).")
     if n_judged < MIN_PAIRED_QUERIES:
         return (f"No significance tests or A/B simulation: the main table has {n_judged} judged "

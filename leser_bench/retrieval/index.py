@@ -15,7 +15,6 @@ a 465k-product, 237 MB ESCI-size index, so every file is hashed in full rather t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -25,7 +24,14 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from leser_bench.io.cache import COMPLETE_MARKER, cached_directory, content_hash, directory_complete, read_json
+from leser_bench.io.cache import (
+    COMPLETE_MARKER,
+    cached_directory,
+    content_hash,
+    directory_complete,
+    file_sha256,
+    read_json,
+)
 from leser_bench.data.records import Product
 from leser_bench.retrieval.java import ensure_java
 
@@ -75,17 +81,9 @@ def index_key(products: Sequence[Product], config: IndexConfig, extra_text: Mapp
     return content_hash("index-v1", pyserini_version, tunables, docs)
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def index_checksums(directory: Path) -> dict[str, str]:
     """Relative path -> SHA-256 of every file of a built index except the markers."""
-    return {str(p.relative_to(directory)): _file_digest(p) for p in sorted(directory.rglob("*"))
+    return {str(p.relative_to(directory)): file_sha256(p) for p in sorted(directory.rglob("*"))
             if p.is_file() and p.name not in (CHECKSUMS, COMPLETE_MARKER)}
 
 
