@@ -22,7 +22,7 @@ def _compose(*overrides: str):
 
 @pytest.mark.parametrize(("line", "message"), [
     ("not json", ":1: not valid JSON"),
-    ('["q1"]', ":1: expected an object"),
+    ('["q1"]', ":1: expected a JSON object, got list"),
     ('{"query_id": "q1", "expansions": "abc"}', ":1: expansions of 'q1' must be a list of strings"),
     ('{"query_id": 7, "expansions": []}', ":1: query_id must be a non-empty string"),
     ('{"query_id": "q1", "expansions": [], "weights": [1]}', ":1: unknown keys \\['weights'\\]"),

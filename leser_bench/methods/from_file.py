@@ -12,13 +12,13 @@ cache's key hashes the file's content, so an edited file is never served from th
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from leser_bench.data.records import Query
+from leser_bench.data.records import DataError, Query
+from leser_bench.data.textio import jsonl_objects
 from leser_bench.errors import ConfigError
 from leser_bench.expansion import Expansion
 from leser_bench.methods.context import ConfigView, MethodContext
@@ -33,21 +33,13 @@ MISSING = ("error", "raw")
 
 
 def read_expansions(path: Path) -> dict[str, list[str]]:
-    """query id -> expansions; a bad line is a ConfigError naming ``file:line``."""
+    """query id -> expansions; a bad line is a ConfigError naming ``file:line`` (lines read by the data
+    loaders' JSONL reader, which names bad UTF-8 and JSON the same way)."""
     if not path.is_file():
         raise ConfigError(f"{path}: no such expansions file")
     out: dict[str, list[str]] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise ConfigError(f"{where}: expected an object with query_id and expansions")
+    try:
+        for where, record in jsonl_objects(path, ()):
             unknown = sorted(set(record) - RECORD_KEYS)
             if unknown:
                 raise ConfigError(f"{where}: unknown keys {unknown}; allowed: {sorted(RECORD_KEYS)}")
@@ -59,6 +51,8 @@ def read_expansions(path: Path) -> dict[str, list[str]]:
             if qid in out:
                 raise ConfigError(f"{where}: query_id {qid!r} appears a second time")
             out[qid] = texts
+    except DataError as exc:
+        raise ConfigError(str(exc)) from None
     return out
 
 
