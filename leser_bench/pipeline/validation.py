@@ -153,7 +153,8 @@ def validate(cfg: DictConfig) -> None:
     dataset_config(OmegaConf.to_container(cfg.dataset, resolve=True))
     retriever_config(OmegaConf.to_container(cfg.retriever, resolve=True))
     view = ConfigView(config=OmegaConf.to_container(cfg, resolve=True), seed=int(cfg.seed))
-    for key, method_cfg in method_configs(cfg).items():
+    methods = method_configs(cfg)
+    for key, method_cfg in methods.items():
         check_method_name("method.name" if cfg.get("method") is not None and key == str(cfg.method.get("name"))
                           else f"methods.{key}", key)
         if "name" in method_cfg:
@@ -167,10 +168,10 @@ def validate(cfg: DictConfig) -> None:
         explorer_config({"report": OmegaConf.to_container(cfg.get("report") or {}, resolve=True)})
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    for note in policy_mismatches(method_configs(cfg)):
+    for note in policy_mismatches(methods):
         log.warning("%s", note)
-    if cfg.baseline not in method_configs(cfg):
-        raise ConfigError(f"baseline={cfg.baseline!r} is not among the methods run: {list(method_configs(cfg))}")
+    if cfg.baseline not in methods:
+        raise ConfigError(f"baseline={cfg.baseline!r} is not among the methods run: {list(methods)}")
 
 
 def check_budget(budget: Mapping[str, Any]) -> None:
