@@ -81,6 +81,14 @@ class TransformersBackend:
         self._tokenizer: Any = None
         self._model_id: str | None = None
 
+    @classmethod
+    def over(cls, cfg: ModelConfig, model: Any, tokenizer: Any) -> TransformersBackend:
+        """A backend over an already loaded (model, tokenizer), e.g. a policy while it trains; the
+        tokenizer must pad on the left. Generation is this class's, as for a loaded checkpoint."""
+        backend = cls(cfg)
+        backend._model, backend._tokenizer = model, tokenizer
+        return backend
+
     # -- identity and loading -------------------------------------------------------------
     @property
     def model_id(self) -> str:

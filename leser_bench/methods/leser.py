@@ -29,6 +29,7 @@ from leser_bench.policy.trained import (
     training_split,
 )
 from leser_bench.training.registry import trained_or_resumed, training_key
+from leser_bench.training.validation import fingerprint as validation_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,9 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
         log.info("LESER trained in %.0f s (%d steps): %s", result.seconds, result.steps, result.final_dir)
         return result.final_dir
 
-    key = content_hash("leser", training_key("grpo", settings, setup), sft_key)
+    # the validation curve (train.validation) also depends on the validation split: part of the key
+    key = content_hash("leser", training_key("grpo", settings, setup), sft_key,
+                       validation_fingerprint(setup, settings.validation))
     return trained_or_resumed(context.cache_dir, key, out, grpo, reuse=stage_reuse(context))
 
 

@@ -115,8 +115,9 @@ def torch_threads(n: int | None) -> Iterator[None]:
 
 def settings_from_dict(cls: type, values: Mapping[str, Any] | None, where: str) -> Any:
     """A trainer's settings dataclass from config values: unknown keys refused (naming ``where``),
-    ``lora`` and ``reward`` blocks parsed, ``extra`` kept as a plain dict."""
+    ``lora``, ``reward`` and ``validation`` blocks parsed, ``extra`` kept as a plain dict."""
     from leser_bench.training.reward import RewardConfig  # noqa: PLC0415 - reward imports the engine
+    from leser_bench.training.validation import ValidationSettings  # noqa: PLC0415
 
     own = {f.name for f in dataclasses.fields(cls)}
 
@@ -128,7 +129,8 @@ def settings_from_dict(cls: type, values: Mapping[str, Any] | None, where: str) 
         return extra
 
     return section(cls, values, where, label=where,
-                   nested={"lora": LoraSettings.from_dict, "reward": RewardConfig.from_dict, "extra": extra_of})
+                   nested={"lora": LoraSettings.from_dict, "reward": RewardConfig.from_dict,
+                           "validation": ValidationSettings.from_dict, "extra": extra_of})
 
 
 def trainer_kwargs(fixed: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("completion length (tokens)", ("completions/mean_length",)),
     ("violation / fallback rate", ("violation_rate", "fallback_rate")),
     ("training loss", ("loss",)),
+    ("validation (train.validation, held-out queries)", ("valid/R@100", "valid/nDCG@10")),
+    ("validation violation / fallback rate", ("valid/violation_rate", "valid/fallback_rate")),
 )
 
 

@@ -36,6 +36,7 @@ from leser_bench.training.checkpoints import train_from
 from leser_bench.training.curves import CurveRecorder
 from leser_bench.training.data import TrainingSetup, model_source
 from leser_bench.training.reward import RewardConfig
+from leser_bench.training.validation import ValidationMonitor, ValidationSettings
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class GRPOSettings:
     torch_threads: int | None = None
     lora: LoraSettings = field(default_factory=LoraSettings)
     reward: RewardConfig = field(default_factory=RewardConfig)
+    #: the validation curve (monitoring only): every N steps, greedy expansions of the validation split.
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
     # -- scale-out (GPU) --
     use_vllm: bool = False
     vllm_mode: str = "colocate"
@@ -162,11 +165,15 @@ def train_grpo(setup: TrainingSetup, settings: GRPOSettings, out_dir: Path, init
         if not settings.lora.enabled:
             freeze_lower_layers(model, settings.lora.last_n_layers)
         recorder = CurveRecorder()
+        callbacks = [recorder.callback()]
+        if settings.validation.every:
+            monitor = ValidationMonitor(setup, settings.validation, settings.max_completion_length)
+            callbacks.append(monitor.callback(recorder))
         trainer = GRPOTrainer(model=model, reward_funcs=reward.callables(),
                               args=settings.grpo_config(out_dir / "checkpoints"),
                               train_dataset=HFDataset.from_list(rows), processing_class=tokenizer,
                               peft_config=settings.lora.peft_config(num_layers(model)),
-                              callbacks=[recorder.callback()])
+                              callbacks=callbacks)
         log.info("GRPO: %d training queries, %d steps, model %s", len(rows), settings.max_steps, source)
         started = time.perf_counter()
         train_from(trainer, recorder, resume_from)
