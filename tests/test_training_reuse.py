@@ -75,3 +75,31 @@ def test_editing_the_code_changes_the_training_key(tmp_path: Path, monkeypatch) 
     assert key() == before
     (package / "grpo.py").write_text("STEP = 2\n")
     assert key() != before
+
+
+def _train_in_process(cache: str, out: str, log: str) -> str:
+    """One job: train key-c (a training that takes a second) unless an identical one is registered."""
+    import time
+
+    def train(resume: Path | None) -> Path:
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{out}\n")
+        time.sleep(1.0)
+        return fake_final(Path(out) / "final")
+
+    return str(trained_or_resumed(Path(cache), "key-c", Path(out), train))
+
+
+def test_two_jobs_on_one_cache_train_once_and_share_the_model(tmp_path: Path) -> None:
+    """issue 17: two jobs started together on one cache both succeed; the second waits for the first's
+    training (a lock per training key) and reuses it instead of training the same model again."""
+    import multiprocessing
+
+    log = tmp_path / "trainings.log"
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        finals = pool.starmap(_train_in_process, [(str(tmp_path / "cache"), str(tmp_path / f"job{n}"), str(log))
+                                                  for n in (1, 2)])
+    trained = log.read_text(encoding="utf-8").split()
+    assert len(trained) == 1  # one training, not two
+    assert finals[0] == finals[1] == str(Path(trained[0]) / "final")

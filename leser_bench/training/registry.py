@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from leser_bench.io.artefacts import code_hash
-from leser_bench.io.cache import atomic_write_json, content_hash, read_json
+from leser_bench.io.cache import artefact_lock, atomic_write_json, content_hash, holding, read_json
 from leser_bench.llm import ModelConfig
 from leser_bench.llm.local_model import file_sha256
 from leser_bench.training.checkpoints import latest_checkpoint
@@ -73,6 +73,15 @@ def trained_or_resumed(cache_dir: Path, key: str, out_dir: Path, train: Callable
     hashes settings and data, not the code, so reusing would let a broken trainer or reward pass.
     Checkpoints in ``out_dir`` that this key did not register belong to another training (the same
     method name and data with other settings) and are removed, never resumed from."""
+    # one training per key at a time: a second job on the same cache waits, then reuses the result
+    registry = _registry(cache_dir, key)
+    registry.parent.mkdir(parents=True, exist_ok=True)
+    with holding(artefact_lock(registry), registry):
+        return _trained_or_resumed(cache_dir, key, out_dir, train, copy_records, reuse)
+
+
+def _trained_or_resumed(cache_dir: Path, key: str, out_dir: Path, train: Callable[[Path | None], Path],
+                        copy_records: bool, reuse: bool) -> Path:
     mine = (out_dir / "checkpoints").resolve()
     progress = _progress(cache_dir, key)
     earlier = read_json(progress)
