@@ -45,6 +45,8 @@ class ModelConfig:
     engine: dict[str, Any] = field(default_factory=dict)
     #: default generation settings (keys of GenerationConfig).
     generation: dict[str, Any] = field(default_factory=lambda: GenerationConfig().to_dict())
+    #: data-parallel generation on Ray actors (keys of leser_bench.llm.ray_backend.RaySettings); {} = none.
+    ray: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -54,6 +56,9 @@ class ModelConfig:
         if self.num_threads is not None and self.num_threads < 1:
             raise ValueError(f"model.num_threads must be >= 1 or null, got {self.num_threads}")
         GenerationConfig.from_dict(self.generation)  # fail early on bad keys
+        from leser_bench.llm.ray_backend import RaySettings  # noqa: PLC0415 - imports nothing heavy
+
+        RaySettings.from_dict(self.ray)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any] | Any) -> ModelConfig:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from leser_bench.llm.config import ModelConfig
+from leser_bench.llm.ray_backend import with_ray
 from leser_bench.llm.generation_cache import CachedBackend
 from leser_bench.llm.local_model import file_sha256
 from leser_bench.llm.types import Generation, GenerationConfig, LLMBackend, Prompt
@@ -54,6 +55,7 @@ def build_backend(model_cfg: Mapping[str, Any] | ModelConfig, cache_dir: str | P
         from leser_bench.llm.hf_backend import TransformersBackend
 
         backend = TransformersBackend(cfg)
+    backend = with_ray(cfg, backend)  # model.ray.workers > 0: the same backend on Ray actors
     if weights is not None and Path(weights).is_file():
         backend = FingerprintedBackend(backend, Path(weights))
     if cfg.cache_generations:

@@ -33,7 +33,7 @@ from leser_bench.methods import MethodContext, kind_of
 from leser_bench.pipeline.method_stage import expansion_record, run_method, write_main_run
 from leser_bench.pipeline.planning import evaluation_sets, runnable_methods, too_few_for_tests
 from leser_bench.pipeline.stages import StageTimer, release_memory
-from leser_bench.pipeline.validation import policy_mismatches, retriever_config, validate
+from leser_bench.pipeline.validation import policy_mismatches, retriever_config, run_only, validate
 from leser_bench.report.build import write_reports
 from leser_bench.report.markdown import ReportData
 from leser_bench.report.tables import shown_expansion
@@ -42,6 +42,10 @@ from leser_bench.stats import stats_config_from
 from leser_bench.io.trec import write_qrels
 
 log = logging.getLogger("leser_bench.pipeline")
+
+#: the note of a part of a split comparison (``run_only``); the merge removes it.
+PART_NOTE = ("No significance tests or A/B simulation: this run is one part of a split comparison (`run_only`); "
+             "`python -m leser_bench.merge <part dirs>` joins the parts and computes them.")
 
 
 @dataclass
@@ -92,7 +96,10 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     full_evaluator = Evaluator(split.qrels, measures) if sets.sampled else main_evaluator
     full_methods: list[str] = []
     main_ids = set(sets.main_ids)
+    part = run_only(cfg, methods)  # one job of a split comparison: the query sets are still the whole run's
     for name, method_cfg in methods.items():
+        if part is not None and name not in part:
+            continue
         on_sample = sets.sampled and kind_of(method_cfg, name).per_query_llm
         whole_split = sets.sampled and not on_sample  # a second table over the whole split
         method_split = main_split if on_sample else split
@@ -134,7 +141,7 @@ def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
         atomic_write_text(out_dir / "metrics_full.csv", aggregate(full_per_query, [m.name for m in measures]).to_csv())
     atomic_write_text(out_dir / QUERY_SETS_FILE, json.dumps(sets.to_json(list(methods), full_methods), indent=1) + "\n")
     notes = _measure_notes(dataset, measures, len(main_split.qrels)) + notes + skipped + policy_mismatches(methods)
-    no_tests = too_few_for_tests(len(main_split.qrels), len(methods))
+    no_tests = PART_NOTE if part is not None else too_few_for_tests(len(main_split.qrels), len(methods))
     if no_tests is None:
         with timer("statistics and A/B simulation"):
             # writes stats.csv and abtest.csv, which the reports render

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from leser_bench.abtest import abtest_config_from
 from leser_bench.config import check_keys, field_names, section
@@ -172,6 +172,21 @@ def validate(cfg: DictConfig) -> None:
         log.warning("%s", note)
     if cfg.baseline not in methods:
         raise ConfigError(f"baseline={cfg.baseline!r} is not among the methods run: {list(methods)}")
+    run_only(cfg, methods)
+
+
+def run_only(cfg: DictConfig, methods: Mapping[str, Any]) -> list[str] | None:
+    """The methods of this part of a split comparison (``run_only``), None for a whole run."""
+    value = cfg.get("run_only")
+    if value is None:
+        return None
+    names = [value] if isinstance(value, str) else list(value) if isinstance(value, ListConfig | list) else None
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"run_only={value!r}; allowed: a method name, a list of them, or null")
+    unknown = [n for n in names if n not in methods]
+    if unknown:
+        raise ConfigError(f"run_only: {unknown} are not among the configured methods {list(methods)}")
+    return [n for n in methods if n in names]  # the run's method order
 
 
 def check_budget(budget: Mapping[str, Any]) -> None:

@@ -7,7 +7,9 @@ are runs (``reports/<exp>/multirun-<time>/`` holds ``0/``, ``1/`` …). Each run
 Hydra overrides (``.hydra/overrides.yaml``), keeping only those that differ between runs.
 Runs are grouped by their data set (name and size, from run_info.json), which every table shows: the
 best value of a measure is marked within one data set, never across data sets.
-Writes ``leaderboard.html`` and ``leaderboard.md`` (default: into the single directory given).
+Runs of one data set and query set are also compared per query, method by method, with the runs' own
+paired tests and correction (:mod:`leser_bench.report.cross_tests`, ``cross_stats.csv``).
+Writes ``leaderboard.html``, ``leaderboard.md`` and ``cross_stats.csv`` (default: into the single directory given).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from leser_bench.io.cache import atomic_write_text
+from leser_bench.report.cross_tests import cross_run_tests, cross_tests_markdown
 from leser_bench.report.inputs import read_board, read_config, read_csv, read_overrides
 from leser_bench.report.markdown import escape_cell
 from leser_bench.report.runinfo import ReportInputError, RunInfo, load_run_info
@@ -193,13 +196,16 @@ def write_leaderboard(paths: Sequence[Path], out_dir: Path) -> tuple[Path, Path]
 
     entries = load_entries(find_runs(paths))
     board = cross_board(entries)
+    paired = cross_run_tests(entries)
+    atomic_write_text(out_dir / "cross_stats.csv", paired.to_csv(index=False))
     html = render_template("leaderboard.html.j2", entries=entries, board=board, plot=primary_plot(entries, board),
+                           paired=paired.to_dict("records"),
                            generated=any(e.info.generated for e in entries),
                            mixed_datasets=MIXED_DATASETS.format(n=board.n_datasets()),
                            created=datetime.now().strftime("%Y-%m-%d %H:%M"))
     html_path, md_path = out_dir / "leaderboard.html", out_dir / "leaderboard.md"
     atomic_write_text(html_path, html)
-    atomic_write_text(md_path, markdown(entries, board))
+    atomic_write_text(md_path, markdown(entries, board) + "\n" + cross_tests_markdown(paired))
     return html_path, md_path
 
 
