@@ -35,7 +35,7 @@ import pandas as pd
 import yaml
 
 from leser_bench.io.cache import atomic_write_text
-from leser_bench.config import check_keys
+from leser_bench.config import CONF_DIR, check_keys
 
 REPO = Path(__file__).resolve().parents[1]
 #: higher/lower: Anserini's one-sided rule; both: any move beyond the tolerance fails (for values that
@@ -93,7 +93,8 @@ def load_spec(path: Path) -> RegressionSpec:
     except yaml.YAMLError as exc:
         raise RegressionSpecError(f"{path}: not readable YAML ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("experiment"), str):
-        raise RegressionSpecError(f"{path}: expected a mapping with 'experiment: <name>' (a conf/experiment/ file)")
+        raise RegressionSpecError(f"{path}: expected a mapping with 'experiment: <name>' "
+                                  "(a leser_bench/conf/experiment/ file)")
     check_keys(raw, ("experiment", "overrides", "tolerance", "checks"), str(path), error=RegressionSpecError)
     overrides = raw.get("overrides") or []
     if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
@@ -204,7 +205,7 @@ def run_experiment_for(spec: RegressionSpec, extra: Sequence[str], out_dir: Path
 
     overrides = [f"+experiment={spec.experiment}", *spec.overrides, *extra]
     try:
-        with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose(config_name="config", overrides=overrides)
     except HydraException as exc:  # a bad extra override: Hydra's message, in one line
         message = " ".join(str(exc).split())

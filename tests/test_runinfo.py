@@ -29,7 +29,7 @@ def test_llm_methods_show_their_effective_decoding_seeds() -> None:
     for name in ("zero_shot", "few_shot", "context_aware", "query2doc", "doc2query"):
         assert found[f"methods.{name}.generation.seed"] == 5, name
     assert found["methods.doc2query.seed"] == 5
-    assert found["methods.few_shot.few_shot.seed"] == 5  # conf/method/few_shot.yaml: seed: ${seed}
+    assert found["methods.few_shot.few_shot.seed"] == 5  # leser_bench/conf/method/few_shot.yaml: seed: ${seed}
 
 
 def test_a_method_seed_set_explicitly_is_reported_as_set() -> None:
