@@ -13,7 +13,8 @@ The YAML names the experiment, optional Hydra overrides, a default tolerance and
 
 A ``--run-dir`` must be a finished run (its ``run_info.json`` says ``"complete": true``, written
 last by the pipeline); a crashed or partial one is refused (exit 2). Without ``--run-dir`` the experiment is run through the normal pipeline (with any extra
-OVERRIDEs) into ``reports/<experiment>/regress-<time>/``. A value within ``tolerance`` of the
+OVERRIDEs) into ``reports/<experiment>/regress-<time>/`` under the working directory (as a run's own
+directory; ``--out-dir`` chooses another). A value within ``tolerance`` of the
 expected one passes; a better one passes and is reported (refresh the expected values if the
 change was intended); a worse one fails. Exit status: 0 pass, 1 a check failed, 2 bad input.
 ``--write-expected`` stores the run's values as the new expected ones (all measures of all
@@ -37,7 +38,6 @@ import yaml
 from leser_bench.io.cache import atomic_write_text
 from leser_bench.config import CONF_DIR, check_keys
 
-REPO = Path(__file__).resolve().parents[1]
 #: higher/lower: Anserini's one-sided rule; both: any move beyond the tolerance fails (for values that
 #: guard code rather than rank methods -- a rule checker that stops finding violations must not pass
 #: as "better").
@@ -211,7 +211,7 @@ def run_experiment_for(spec: RegressionSpec, extra: Sequence[str], out_dir: Path
         message = " ".join(str(exc).split())
         raise RegressionSpecError(f"overrides {list(extra)}: {message}") from None
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    out_dir = out_dir or REPO / "reports" / str(cfg.experiment_name) / f"regress-{stamp}"
+    out_dir = out_dir or Path("reports") / str(cfg.experiment_name) / f"regress-{stamp}"  # as Hydra's runs: cwd
     print(f"running +experiment={spec.experiment} {' '.join(overrides[1:])} -> {out_dir}", flush=True)
     run_experiment(cfg, out_dir)
     return out_dir
