@@ -38,8 +38,17 @@ from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir  #
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
-CONTEXT_AWARE = yaml.safe_load((CONF_DIR / "method" / "context_aware.yaml").read_text())
-PROMPT, PREFIX = CONTEXT_AWARE["prompt"], str(CONTEXT_AWARE.get("answer_prefix") or "")
+
+
+def context_aware_policy() -> tuple[dict, str]:
+    """(prompt config, answer prefix) of the context-aware method as Hydra composes it (the method YAML
+    includes them from the shared policy group, so they are not in the method file itself)."""
+    from hydra import compose, initialize_config_dir  # noqa: PLC0415
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        method = OmegaConf.to_container(compose("config", ["suite=none", "method=context_aware"]).method, resolve=True)
+    return method["prompt"], str(method.get("answer_prefix") or "")
 
 
 def completions_for(setup: TrainingSetup, n_queries: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -112,8 +121,9 @@ def main() -> None:
                                 gguf_package=None, offline=True, cache_dir=str(cache))
         else:
             model = ModelConfig(cache_dir=str(cache), offline=True)
-        setup = TrainingSetup(dataset, retriever, prompt_config(PROMPT), rules, model, relevant_grade=3,
-                              answer_prefix=PREFIX)
+        prompt, prefix = context_aware_policy()
+        setup = TrainingSetup(dataset, retriever, prompt_config(prompt), rules, model, relevant_grade=3,
+                              answer_prefix=prefix)
         tp = throughput(setup, settings, args.queries)
         steps = step_timing(setup, settings, args.steps, Path(tmp) / "grpo")
     share = steps.get("reward_share", float("nan"))
