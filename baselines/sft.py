@@ -15,7 +15,7 @@ from leser_bench.policy.trained import build_trained_policy, output_dir, parsed_
 
 
 def check_sft(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG001
-    """The SFT settings (conf/train/sft.yaml under ``train``) parse and are possible."""
+    """The SFT settings (leser_bench/conf/train/sft.yaml under ``train``) parse and are possible."""
     from leser_bench.training.sft import SFTSettings  # noqa: PLC0415
 
     if not method_cfg.get("checkpoint"):

@@ -6,7 +6,7 @@
 Throughput: ``--queries`` training queries x 8 completions each (realistic texts built from the
 catalogue: de-branded titles of the query's search results, the query's own words, junk, a brand,
 a promotional word, malformed output), scored in GRPO-sized batches of 8; then the same again (warm).
-Step time: a short real GRPO run (conf/train/grpo.yaml defaults, ``--steps`` steps) on the embedded
+Step time: a short real GRPO run (leser_bench/conf/train/grpo.yaml defaults, ``--steps`` steps) on the embedded
 world, reward seconds from the reward's own log, step seconds between on_step_begin/on_step_end.
 Writes benchmarks/results/reward.json.
 """
@@ -26,6 +26,7 @@ import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from leser_bench.config import CONF_DIR  # noqa: E402
 from leser_bench.data.world import WorldConfig, generate_world  # noqa: E402
 from leser_bench.llm.config import ModelConfig  # noqa: E402
 from leser_bench.policy.prompting import search_context  # noqa: E402
@@ -37,8 +38,17 @@ from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir  #
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
-CONTEXT_AWARE = yaml.safe_load((REPO / "conf" / "method" / "context_aware.yaml").read_text())
-PROMPT, PREFIX = CONTEXT_AWARE["prompt"], str(CONTEXT_AWARE.get("answer_prefix") or "")
+
+
+def context_aware_policy() -> tuple[dict, str]:
+    """(prompt config, answer prefix) of the context-aware method as Hydra composes it (the method YAML
+    includes them from the shared policy group, so they are not in the method file itself)."""
+    from hydra import compose, initialize_config_dir  # noqa: PLC0415
+    from omegaconf import OmegaConf  # noqa: PLC0415
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        method = OmegaConf.to_container(compose("config", ["suite=none", "method=context_aware"]).method, resolve=True)
+    return method["prompt"], str(method.get("answer_prefix") or "")
 
 
 def completions_for(setup: TrainingSetup, n_queries: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -101,8 +111,8 @@ def main() -> None:
     cache = Path(os.environ.get("LESER_BENCH_CACHE", REPO / ".cache" / "leser_bench"))
     dataset = generate_world(WorldConfig())
     retriever = Retriever(build_index(dataset.products, IndexConfig(), cache), RetrieverConfig())
-    rules = RulesConfig.from_dict(yaml.safe_load((REPO / "conf" / "rules" / "default.yaml").read_text()))
-    train_cfg = yaml.safe_load((REPO / "conf" / "train" / "grpo.yaml").read_text())
+    rules = RulesConfig.from_dict(yaml.safe_load((CONF_DIR / "rules" / "default.yaml").read_text()))
+    train_cfg = yaml.safe_load((CONF_DIR / "train" / "grpo.yaml").read_text())
     train_cfg.update(seed=13, torch_threads=args.threads)
     settings = GRPOSettings.from_dict(train_cfg)
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,8 +121,9 @@ def main() -> None:
                                 gguf_package=None, offline=True, cache_dir=str(cache))
         else:
             model = ModelConfig(cache_dir=str(cache), offline=True)
-        setup = TrainingSetup(dataset, retriever, prompt_config(PROMPT), rules, model, relevant_grade=3,
-                              answer_prefix=PREFIX)
+        prompt, prefix = context_aware_policy()
+        setup = TrainingSetup(dataset, retriever, prompt_config(prompt), rules, model, relevant_grade=3,
+                              answer_prefix=prefix)
         tp = throughput(setup, settings, args.queries)
         steps = step_timing(setup, settings, args.steps, Path(tmp) / "grpo")
     share = steps.get("reward_share", float("nan"))

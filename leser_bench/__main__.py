@@ -10,6 +10,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
+from leser_bench.config import CONF_DIR
 from leser_bench.errors import USER_ERRORS
 
 #: written into the run directory of a run that did not finish: the error, so a directory holding only
@@ -28,7 +29,7 @@ def mark_failed(out_dir: Path, message: str) -> Path | None:
         return None
 
 
-@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     from leser_bench.pipeline import run_experiment  # noqa: PLC0415 - keeps --help fast
 
@@ -65,7 +66,7 @@ def check_shown_config(argv: list[str]) -> None:
     from leser_bench.pipeline import validate  # noqa: PLC0415
 
     try:
-        with initialize_config_dir(config_dir=str(Path(__file__).resolve().parents[1] / "conf"), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose(config_name=args.config_name or "config", overrides=args.overrides, return_hydra_config=True)
     except HydraException:
         return  # Hydra reports composition errors itself

@@ -1,6 +1,6 @@
 """One strict parser for config sections: a mapping from a YAML group -> the dataclass that owns its keys.
 
-The dataclass is the single source of defaults (conf/ group files repeat them for users to read, and
+The dataclass is the single source of defaults (``leser_bench/conf/`` group files repeat them for users to read, and
 tests/test_config_defaults.py keeps the two equal); :func:`section` refuses unknown keys, naming the
 key and the allowed ones, turns lists into tuples where the field is a tuple, and reports a value of
 the wrong type as a config error instead of a traceback.
@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from leser_bench.errors import ConfigError
 
 T = TypeVar("T")
+
+#: the package's Hydra config folder (``config.yaml`` and the groups). It ships inside the package, so an
+#: installed wheel composes the same configs as a checkout; every reader (the CLIs' composition, the
+#: method list, the tests) uses this one path. A user's own folder is added with ``--config-dir`` or
+#: ``hydra.searchpath``, never by copying this one.
+CONF_DIR = Path(__file__).resolve().parent / "conf"
 
 #: field annotations (as written, ``from __future__ import annotations``) whose YAML lists become tuples.
 _TUPLE_TYPES = ("tuple", "Sequence", "Collection")

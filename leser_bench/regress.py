@@ -13,7 +13,8 @@ The YAML names the experiment, optional Hydra overrides, a default tolerance and
 
 A ``--run-dir`` must be a finished run (its ``run_info.json`` says ``"complete": true``, written
 last by the pipeline); a crashed or partial one is refused (exit 2). Without ``--run-dir`` the experiment is run through the normal pipeline (with any extra
-OVERRIDEs) into ``reports/<experiment>/regress-<time>/``. A value within ``tolerance`` of the
+OVERRIDEs) into ``reports/<experiment>/regress-<time>/`` under the working directory (as a run's own
+directory; ``--out-dir`` chooses another). A value within ``tolerance`` of the
 expected one passes; a better one passes and is reported (refresh the expected values if the
 change was intended); a worse one fails. Exit status: 0 pass, 1 a check failed, 2 bad input.
 ``--write-expected`` stores the run's values as the new expected ones (all measures of all
@@ -35,9 +36,8 @@ import pandas as pd
 import yaml
 
 from leser_bench.io.cache import atomic_write_text
-from leser_bench.config import check_keys
+from leser_bench.config import CONF_DIR, check_keys
 
-REPO = Path(__file__).resolve().parents[1]
 #: higher/lower: Anserini's one-sided rule; both: any move beyond the tolerance fails (for values that
 #: guard code rather than rank methods -- a rule checker that stops finding violations must not pass
 #: as "better").
@@ -93,7 +93,8 @@ def load_spec(path: Path) -> RegressionSpec:
     except yaml.YAMLError as exc:
         raise RegressionSpecError(f"{path}: not readable YAML ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("experiment"), str):
-        raise RegressionSpecError(f"{path}: expected a mapping with 'experiment: <name>' (a conf/experiment/ file)")
+        raise RegressionSpecError(f"{path}: expected a mapping with 'experiment: <name>' "
+                                  "(a leser_bench/conf/experiment/ file)")
     check_keys(raw, ("experiment", "overrides", "tolerance", "checks"), str(path), error=RegressionSpecError)
     overrides = raw.get("overrides") or []
     if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
@@ -204,13 +205,13 @@ def run_experiment_for(spec: RegressionSpec, extra: Sequence[str], out_dir: Path
 
     overrides = [f"+experiment={spec.experiment}", *spec.overrides, *extra]
     try:
-        with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose(config_name="config", overrides=overrides)
     except HydraException as exc:  # a bad extra override: Hydra's message, in one line
         message = " ".join(str(exc).split())
         raise RegressionSpecError(f"overrides {list(extra)}: {message}") from None
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    out_dir = out_dir or REPO / "reports" / str(cfg.experiment_name) / f"regress-{stamp}"
+    out_dir = out_dir or Path("reports") / str(cfg.experiment_name) / f"regress-{stamp}"  # as Hydra's runs: cwd
     print(f"running +experiment={spec.experiment} {' '.join(overrides[1:])} -> {out_dir}", flush=True)
     run_experiment(cfg, out_dir)
     return out_dir

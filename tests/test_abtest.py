@@ -137,7 +137,7 @@ def test_presets_and_purchase_grade():
 def test_config_loader_and_yaml():
     from omegaconf import OmegaConf
 
-    conf = Path(__file__).resolve().parents[1] / "conf" / "abtest" / "default.yaml"
+    conf = Path(__file__).resolve().parents[1] / "leser_bench" / "conf" / "abtest" / "default.yaml"
     assert abtest_config_from(OmegaConf.load(conf)) == ABTestConfig()
     cfg = abtest_config_from({"n_users": 100, "click": {"model": "pbm", "attraction": {0: 0.1, 1: 0.5}}})
     assert cfg.click.model == "pbm" and cfg.click.attraction == {0: 0.1, 1: 0.5}

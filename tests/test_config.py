@@ -13,7 +13,7 @@ from leser_bench.evaluation import MeasureError
 from leser_bench.methods import ConfigError
 from leser_bench.pipeline import method_configs, validate
 
-from conftest import CONF_DIR
+from conftest import CONF_DIR, REPO
 
 
 def compose_config(*overrides: str) -> DictConfig:
@@ -76,8 +76,8 @@ def test_every_option_of_every_group_composes(group: str) -> None:
 
 
 #: the overrides a method config needs to be complete (its required keys).
-REQUIRED = {"from_file": [f"method.path={CONF_DIR.parent / 'tests' / 'plugins' / 'expansions.jsonl'}"],
-            "run_file": [f"method.path={CONF_DIR.parent / 'tests' / 'plugins' / 'run.trec'}"]}
+REQUIRED = {"from_file": [f"method.path={REPO / 'tests' / 'plugins' / 'expansions.jsonl'}"],
+            "run_file": [f"method.path={REPO / 'tests' / 'plugins' / 'run.trec'}"]}
 
 
 @pytest.mark.parametrize("method", group_options("method"))

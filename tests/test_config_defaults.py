@@ -1,4 +1,4 @@
-"""One value per key: every key a conf/ group file sets equals the default of the dataclass that owns it.
+"""One value per key: every key a leser_bench/conf/ group file sets equals the default of the dataclass that owns it.
 
 The group YAMLs are the documented, user-facing list of keys (what ``--cfg job`` shows); the dataclasses
 are what code gets when a key is left out. The two may never disagree, except where listed below with
@@ -179,7 +179,7 @@ POLICY_KEYS = ("prompt", "generation", "rules", "chunk_size", "answer_prefix")
                                        ("suite=none", "+method@methods.context_aware=context_aware",
                                         "+method@methods.sft=sft", "+method@methods.leser=leser")])
 def test_sft_and_leser_share_the_policy_of_the_model_they_start_from(overrides: tuple[str, ...]) -> None:
-    """context_aware, sft and leser include one policy file (conf/policy/context_aware.yaml)."""
+    """context_aware, sft and leser include one policy file (leser_bench/conf/policy/context_aware.yaml)."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = OmegaConf.to_container(compose(config_name="config", overrides=list(overrides)), resolve=True)
     methods = cfg["methods"]  # type: ignore[index]
@@ -200,6 +200,6 @@ def test_an_override_of_one_method_changes_that_method_only() -> None:
 
 
 def test_the_files_dataset_yaml_lists_every_key_of_the_loader() -> None:
-    """issue 16: conf/dataset/files.yaml documents the whole files loader, so own data needs no guesswork."""
+    """issue 16: leser_bench/conf/dataset/files.yaml documents the whole files loader, so own data needs no guesswork."""
     keys = set(_load("dataset/files.yaml", 13)) - {"source"}
     assert keys == {f.name for f in dataclasses.fields(FilesConfig)}

@@ -26,7 +26,7 @@ from leser_bench.llm.hf_backend import TransformersBackend  # noqa: E402
 from leser_bench.llm.local_model import converted_dir, find_gguf  # noqa: E402
 from leser_bench.llm.vllm_backend import VLLMBackend  # noqa: E402
 
-CONF = Path(__file__).resolve().parents[1] / "conf" / "model"
+CONF = Path(__file__).resolve().parents[1] / "leser_bench" / "conf" / "model"
 PROMPTS = [
     [{"role": "system", "content": "You rewrite shopping queries."},
      {"role": "user", "content": "Give two rewrites of the query: red shoes"}],

@@ -16,7 +16,7 @@ from leser_bench.expansion import Expansion
 from leser_bench.policy.parsing import parse_expansions
 from leser_bench.policy.rules import RULE_NAMES, PhraseIndex, RuleChecker, RulesConfig, expansion_from_output
 
-CONF = Path(__file__).resolve().parents[1] / "conf" / "rules" / "default.yaml"
+CONF = Path(__file__).resolve().parents[1] / "leser_bench" / "conf" / "rules" / "default.yaml"
 BRANDS = ["Nike", "Adidas", "New Balance", "Generic", "X"]
 
 

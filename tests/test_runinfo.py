@@ -29,7 +29,7 @@ def test_llm_methods_show_their_effective_decoding_seeds() -> None:
     for name in ("zero_shot", "few_shot", "context_aware", "query2doc", "doc2query"):
         assert found[f"methods.{name}.generation.seed"] == 5, name
     assert found["methods.doc2query.seed"] == 5
-    assert found["methods.few_shot.few_shot.seed"] == 5  # conf/method/few_shot.yaml: seed: ${seed}
+    assert found["methods.few_shot.few_shot.seed"] == 5  # leser_bench/conf/method/few_shot.yaml: seed: ${seed}
 
 
 def test_a_method_seed_set_explicitly_is_reported_as_set() -> None:
@@ -64,3 +64,56 @@ def test_a_seed_left_out_is_reported_as_its_parser_takes_it() -> None:
     few = _config("seed=5", "+experiment=baselines")
     del few["methods"]["few_shot"]["few_shot"]["seed"]
     assert seeds(few)["methods.few_shot.few_shot.seed"] == FewShotConfig().seed
+
+
+def test_a_run_records_the_versions_of_what_can_move_its_numbers(tmp_path) -> None:
+    """run_info.json and both reports name the versions of the model stack, the engine and the measures."""
+    import importlib.metadata
+    import json
+
+    from report_fixture import build_run_dir
+
+    from leser_bench.report.runinfo import RECORDED_VERSIONS, package_versions
+
+    assert {"torch", "transformers", "trl", "pyserini", "ir-measures"} <= set(RECORDED_VERSIONS)
+    expected = package_versions()
+    for name in ("torch", "transformers", "trl", "pyserini", "ir-measures"):
+        assert expected[name] == importlib.metadata.version(name), name
+    run_dir = build_run_dir(tmp_path / "run")
+    recorded = json.loads((run_dir / "run_info.json").read_text(encoding="utf-8"))["versions"]
+    assert recorded == expected and recorded["python"].count(".") == 2
+    report = (run_dir / "report.md").read_text(encoding="utf-8")
+    assert f"torch {expected['torch']}" in report and f"ir-measures {expected['ir-measures']}" in report
+    assert f"pyserini {expected['pyserini']}" in (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_runs_recorded_before_versions_existed_say_not_recorded(tmp_path) -> None:
+    import json
+
+    from report_fixture import build_run_dir
+
+    from leser_bench.report.inputs import load_inputs
+    from leser_bench.report.tables import summary_rows
+
+    run_dir = build_run_dir(tmp_path / "run")
+    info = json.loads((run_dir / "run_info.json").read_text(encoding="utf-8"))
+    del info["versions"]
+    (run_dir / "run_info.json").write_text(json.dumps(info), encoding="utf-8")
+    assert dict(summary_rows(load_inputs(run_dir, None)))["versions"] == "not recorded"
+
+
+def test_git_state_ignores_a_repository_that_merely_contains_an_installed_package(tmp_path) -> None:
+    """A wheel installed in a project's .venv: that project's commit is not this code's."""
+    import subprocess
+
+    from leser_bench.report.runinfo import git_state
+
+    outer = tmp_path / "project"
+    site = outer / ".venv" / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(outer)], check=True)
+    subprocess.run(["git", "-C", str(outer), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
+                    "--allow-empty", "-m", "x"], check=True)
+    assert git_state(site) == ("not recorded", None)
+    commit, dirty = git_state(outer)
+    assert len(commit) == 40 and dirty is False

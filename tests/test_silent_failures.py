@@ -5,7 +5,7 @@ by its sidecar's SHA-256) and test_abtest_auto_labels_keep_the_presets_where_the
 
 | case | before | now | test |
 |---|---|---|---|
-| `method=zero-shot` (typo) | silently ignored (`optional method`), the run went on without it | exit 2 before any work, one `error:` line listing conf/method/*.yaml | test_unknown_method_name_stops_before_work |
+| `method=zero-shot` (typo) | silently ignored (`optional method`), the run went on without it | exit 2 before any work, one `error:` line listing leser_bench/conf/method/*.yaml | test_unknown_method_name_stops_before_work |
 | several extra methods in one command | undocumented | `+method@methods.<key>=<name>`, repeatable (README, Configuration) | test_several_methods_can_be_added_in_one_command |
 | code that produces an artefact edited | stage cache keys unchanged: old numbers | keys hash the sources of `leser_bench` and `baselines` | test_editing_the_code_changes_the_stage_keys |
 | a file a method config names edited | keys unchanged | keys hash the content of every file a method config names | test_editing_a_file_a_method_reads_changes_the_key |
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import CONF_DIR, REPO
 
 PY = sys.executable
 
@@ -226,7 +226,7 @@ def _run_until_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *overrides
     monkeypatch.setattr(run_module, "build_index", no_index)
     if dataset is not None:
         monkeypatch.setattr(run_module, "load_dataset", lambda _cfg: dataset)
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name="config", overrides=["suite=prf", "budget=tiny", f"cache_dir={tmp_path}", *overrides])
     return run_module.run_experiment(cfg, tmp_path / "run")
 

@@ -155,7 +155,7 @@ def test_default_yaml_loads():
 
     from omegaconf import OmegaConf
 
-    conf = Path(__file__).resolve().parents[1] / "conf" / "stats" / "default.yaml"
+    conf = Path(__file__).resolve().parents[1] / "leser_bench" / "conf" / "stats" / "default.yaml"
     assert stats_config_from(OmegaConf.load(conf)) == StatsConfig()
 
 

@@ -1,4 +1,4 @@
-"""A/B simulation configuration (conf/abtest/*.yaml): click model, traffic, power analysis."""
+"""A/B simulation configuration (leser_bench/conf/abtest/*.yaml): click model, traffic, power analysis."""
 
 from __future__ import annotations
 
@@ -187,5 +187,5 @@ def click_config_from(cfg: Mapping[str, Any] | None) -> ClickModelConfig:
 
 
 def abtest_config_from(cfg: Mapping[str, Any] | None) -> ABTestConfig:
-    """Validate a plain (or OmegaConf) mapping such as conf/abtest/default.yaml into an ABTestConfig."""
+    """Validate a plain (or OmegaConf) mapping such as leser_bench/conf/abtest/default.yaml into an ABTestConfig."""
     return section(ABTestConfig, cfg, "abtest", nested={"click": click_config_from})

@@ -50,12 +50,20 @@ def source_roots() -> list[Path]:
     return roots
 
 
+#: folders of a hashed package that hold no code: its Hydra configs (``leser_bench/conf``) reach every key
+#: resolved, so hashing the files again would let an edit to any experiment file or comment invalidate
+#: every cached stage and trained model.
+_NOT_CODE = ("conf",)
+
+
 def _source_files(root: Path) -> Iterator[Path]:
     if root.is_file():
         yield root
         return
     for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+        parts = path.relative_to(root).parts
+        if (path.is_file() and "__pycache__" not in parts and path.suffix not in (".pyc", ".pyo")
+                and parts[0] not in _NOT_CODE):
             yield path
 
 

@@ -1,4 +1,4 @@
-"""The ``model`` config group (``conf/model/*.yaml``) as a typed record."""
+"""The ``model`` config group (``leser_bench/conf/model/*.yaml``) as a typed record."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ BACKENDS = ("transformers", "vllm")
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Defaults: the CPU default model, conf/model/smollm2_135m.yaml (kept equal by
+    """Defaults: the CPU default model, leser_bench/conf/model/smollm2_135m.yaml (kept equal by
     tests/test_config_defaults.py); the other model files are other models."""
 
     #: short name used in reports.

@@ -136,6 +136,6 @@ def sample_seed(seed: int, prompt: Prompt, index: int) -> int:
 
 
 def default_cache_dir() -> Path:
-    """``$LESER_BENCH_CACHE`` if set, else ``.cache/leser_bench`` (as ``cache_dir`` in conf/config.yaml)."""
+    """``$LESER_BENCH_CACHE`` if set, else ``.cache/leser_bench`` (as ``cache_dir`` in leser_bench/conf/config.yaml)."""
     root = os.environ.get("LESER_BENCH_CACHE")
     return Path(root).expanduser() if root else Path(".cache") / "leser_bench"

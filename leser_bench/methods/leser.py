@@ -1,6 +1,6 @@
 """The LESER method: a policy trained with GRPO on search-engine feedback, evaluated as an Expander.
 
-``method=leser`` trains on the train split (conf/train/grpo.yaml under the method's ``train`` key;
+``method=leser`` trains on the train split (leser_bench/conf/train/grpo.yaml under the method's ``train`` key;
 ``train.init_from: sft`` warm-starts from the SFT baseline: trained first with the method's ``sft``
 settings, or reused when an identical SFT training was registered before, e.g. by the ``sft`` method
 of the same experiment), writes checkpoints, the final model and curves to ``<run dir>/training/leser/``, then

@@ -8,13 +8,12 @@ import logging
 import math
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from leser_bench.abtest import abtest_config_from
-from leser_bench.config import check_keys, field_names, section
+from leser_bench.config import CONF_DIR, check_keys, field_names, section
 from leser_bench.data.loading import dataset_config
 from leser_bench.errors import ConfigError
 from leser_bench.evaluation import MeasureError
@@ -105,12 +104,12 @@ def policy_mismatches(methods: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 
 def known_methods() -> list[str]:
-    """The method configs Hydra can find (conf/method/*.yaml and any ``hydra.searchpath``)."""
+    """The method configs Hydra can find (leser_bench/conf/method/*.yaml and any ``hydra.searchpath``)."""
     from hydra.core.global_hydra import GlobalHydra  # noqa: PLC0415
 
     if GlobalHydra.instance().is_initialized():
         return sorted(GlobalHydra.instance().config_loader().get_group_options("method"))
-    return sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "conf" / "method").glob("*.yaml"))
+    return sorted(p.stem for p in (CONF_DIR / "method").glob("*.yaml"))
 
 
 def check_method_choice(cfg: DictConfig) -> None:
@@ -122,7 +121,7 @@ def check_method_choice(cfg: DictConfig) -> None:
     choice = HydraConfig.get().runtime.choices.get("method")
     if choice is not None and cfg.get("method") is None:
         raise ConfigError(f"method={choice!r} is not a known method; known: {', '.join(known_methods())} "
-                          "(conf/method/*.yaml; add several with +method@methods.<key>=<name>)")
+                          "(leser_bench/conf/method/*.yaml; add several with +method@methods.<key>=<name>)")
 
 
 def check_mapping_overrides(cfg: DictConfig) -> None:

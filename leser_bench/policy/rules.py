@@ -1,4 +1,4 @@
-"""Platform rules for query expansions, configured by ``conf/rules/*.yaml``; never raises on text.
+"""Platform rules for query expansions, configured by ``leser_bench/conf/rules/*.yaml``; never raises on text.
 
 Rules (names as they appear in ``violations``):
 

@@ -16,7 +16,7 @@ from leser_bench.data.records import Dataset
 from leser_bench.report import tables
 from leser_bench.report.inputs import ReportInputs, load_inputs, save_shown_products
 from leser_bench.report.markdown import ReportData, escape_cell, render
-from leser_bench.report.runinfo import RunInfo, git_state, now_iso, save_run_info
+from leser_bench.report.runinfo import RunInfo, git_state, now_iso, package_versions, save_run_info
 from leser_bench.io.trec import read_run
 
 
@@ -97,7 +97,7 @@ def run_info_from(data: ReportData, dataset: Dataset, relevant_grade: int, confi
         stage_peak_rss_mb=dict(data.stage_peak_rss_mb),
         labels={str(grade): label for label, grade in dataset.gains.grades.items()},
         relevant_grade=int(relevant_grade), git_commit=commit, git_dirty=dirty, created=now_iso(),
-        config_yaml=data.config_yaml,
+        config_yaml=data.config_yaml, versions=package_versions(),
     )
 
 

@@ -1,7 +1,8 @@
 """``run_info.json``: what a run directory cannot say by its CSV and TREC files alone.
 
 The pipeline writes it at the end of a run (data description, sizes, gains, grade labels, stage
-times, git commit, resolved config) so that reports can be rebuilt from the directory later.
+times, git commit, package versions, resolved config) so that reports can be rebuilt from the
+directory later.
 Directories written before this file existed still render: :func:`load_run_info` falls back to
 what ``.hydra/config.yaml`` says and marks the rest "not recorded".
 """
@@ -9,7 +10,9 @@ what ``.hydra/config.yaml`` says and marks the rest "not recorded".
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import json
+import platform
 import subprocess
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -23,6 +26,11 @@ from leser_bench.methods import RUN_SEED, MethodKind, kind_of
 
 FILE = "run_info.json"
 NOT_RECORDED = "not recorded"
+#: distributions whose versions a run records: this package, the model stack, the engine and the measures
+#: (what can move a number without a config change). The optional ones appear only where installed.
+RECORDED_VERSIONS = ("leser_bench", "torch", "transformers", "trl", "peft", "sentence-transformers",
+                     "pyserini", "ir-measures", "hydra-core")
+OPTIONAL_VERSIONS = ("vllm",)
 
 
 class ReportInputError(ValueError):
@@ -51,6 +59,8 @@ class RunInfo:
     git_dirty: bool | None = None
     created: str = NOT_RECORDED
     config_yaml: str = ""
+    #: distribution -> version (``python`` too) of the process that ran it; empty for runs recorded before.
+    versions: dict[str, str] = field(default_factory=dict)
     #: True once the pipeline finished (written last); a crashed or partial run directory lacks it.
     complete: bool = False
 
@@ -61,9 +71,17 @@ class RunInfo:
 
 
 def git_state(repo: Path | None = None) -> tuple[str, bool | None]:
-    """(commit, dirty) of the checkout holding this package; ("not recorded", None) outside git."""
-    repo = repo or Path(__file__).resolve().parents[2]
+    """(commit, dirty) of the checkout holding this package; ("not recorded", None) outside git.
+
+    Only a checkout whose top level is the folder above the package counts: an installed wheel lives in
+    ``site-packages``, which may sit inside some other project's repository (a ``.venv`` in it), and that
+    repository's commit says nothing about this code (the run info records the package version instead)."""
+    repo = (repo or Path(__file__).resolve().parents[2]).resolve()
     try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=repo, capture_output=True, text=True,
+                             timeout=10, check=True).stdout.strip()
+        if not top or Path(top).resolve() != repo:
+            return NOT_RECORDED, None
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
                                 timeout=10, check=True).stdout.strip()
         status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
@@ -71,6 +89,19 @@ def git_state(repo: Path | None = None) -> tuple[str, bool | None]:
     except (OSError, subprocess.SubprocessError):
         return NOT_RECORDED, None
     return commit or NOT_RECORDED, bool(status.strip())
+
+
+def package_versions() -> dict[str, str]:
+    """The installed versions of :data:`RECORDED_VERSIONS` ("not installed" where missing) and of the
+    :data:`OPTIONAL_VERSIONS` that are installed, read from the distributions' metadata (no imports)."""
+    out = {"python": platform.python_version()}
+    for name in RECORDED_VERSIONS + OPTIONAL_VERSIONS:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            if name not in OPTIONAL_VERSIONS:
+                out[name] = "not installed"
+    return out
 
 
 def now_iso() -> str:

@@ -136,6 +136,7 @@ def summary_rows(inputs: ReportInputs) -> list[tuple[str, str]]:
     rows.append(("seeds", ", ".join(f"{k}={v}" for k, v in found.items()) or NOT_RECORDED))
     dirty = {True: " (with uncommitted changes)", False: "", None: ""}[info.git_dirty]
     rows += [("git commit", info.git_commit + dirty), ("created", info.created)]
+    rows.append(("versions", ", ".join(f"{k} {v}" for k, v in info.versions.items()) or NOT_RECORDED))
     if inputs.overrides:
         rows.append(("overrides", " ".join(inputs.overrides)))
     if inputs.training_path is not None:

@@ -1,4 +1,4 @@
-"""Statistics configuration (conf/stats/*.yaml) and value checks shared with the A/B config."""
+"""Statistics configuration (leser_bench/conf/stats/*.yaml) and value checks shared with the A/B config."""
 
 from __future__ import annotations
 
@@ -79,5 +79,5 @@ def _is_number(value: object) -> bool:
 
 
 def stats_config_from(cfg: Mapping[str, Any] | None) -> StatsConfig:
-    """Validate a plain (or OmegaConf) mapping such as conf/stats/default.yaml into a StatsConfig."""
+    """Validate a plain (or OmegaConf) mapping such as leser_bench/conf/stats/default.yaml into a StatsConfig."""
     return section(StatsConfig, cfg, "stats")

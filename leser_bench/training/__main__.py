@@ -15,8 +15,10 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from leser_bench.config import CONF_DIR
 
-@hydra.main(config_path="../../conf", config_name="config", version_base="1.3")
+
+@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
 

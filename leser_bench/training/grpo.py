@@ -1,6 +1,6 @@
 """LESER's training: TRL ``GRPOTrainer`` on the training split, rewarded by the search engine.
 
-``conf/train/grpo.yaml`` -> :class:`GRPOSettings` -> ``trl.GRPOConfig`` (every knob explicit, CPU
+``leser_bench/conf/train/grpo.yaml`` -> :class:`GRPOSettings` -> ``trl.GRPOConfig`` (every knob explicit, CPU
 defaults) and an optional ``peft.LoraConfig``. :func:`train_grpo` writes, under its output
 directory: ``checkpoints/`` (TRL checkpoints), ``final/`` (a plain transformers model: LoRA merged
 into the base), ``adapter/`` (the LoRA adapter alone, when LoRA is on), ``curves.csv``,
@@ -46,7 +46,7 @@ VLLM_MODES = ("colocate", "server")
 
 @dataclass(frozen=True)
 class GRPOSettings:
-    """The ``train`` config of LESER; defaults as conf/train/grpo.yaml, which says why (kept equal by
+    """The ``train`` config of LESER; defaults as leser_bench/conf/train/grpo.yaml, which says why (kept equal by
     tests/test_config_defaults.py). ``seed`` is the run's ``seed`` in the YAML (13 by default)."""
 
     max_steps: int = 16

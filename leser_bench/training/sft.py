@@ -1,6 +1,6 @@
 """The SFT baseline: TRL ``SFTTrainer`` on targets built from the training split.
 
-Targets (``targets`` in conf/train/sft.yaml; built by :mod:`leser_bench.training.sft_targets`):
+Targets (``targets`` in leser_bench/conf/train/sft.yaml; built by :mod:`leser_bench.training.sft_targets`):
 ``rejection`` (default: search-feedback rejection sampling from the base model), ``exact_titles``
 (product-type phrases of the query's Exact training products) and ``context_titles`` (the best
 combination, by the same search reward, of the shown results' titles without their brand).
@@ -46,7 +46,7 @@ TARGETS = tuple(BUILDERS)
 
 @dataclass(frozen=True)
 class SFTSettings:
-    """The ``train`` config of the SFT baseline; defaults as conf/train/sft.yaml (kept equal by
+    """The ``train`` config of the SFT baseline; defaults as leser_bench/conf/train/sft.yaml (kept equal by
     tests/test_config_defaults.py)."""
 
     targets: str = "rejection"

@@ -1,4 +1,4 @@
-"""SFT targets, one record per training query (``targets`` in conf/train/sft.yaml).
+"""SFT targets, one record per training query (``targets`` in leser_bench/conf/train/sft.yaml).
 
 - ``rejection``: search-feedback rejection sampling from the base model;
 - ``exact_titles``: product-type phrases from the titles of the query's Exact training products;
