@@ -33,6 +33,7 @@ from leser_bench.policy.prompting import PromptConfig
 from leser_bench.retrieval.retriever import RetrieverConfig
 from leser_bench.policy.rules import RulesConfig
 from leser_bench.stats.config import StatsConfig, stats_config_from
+from leser_bench.tracking import TrackingConfig
 from leser_bench.training.grpo import GRPOSettings
 from leser_bench.training.sft import SFTSettings
 
@@ -54,6 +55,7 @@ ON_PURPOSE: dict[tuple[str, str], str] = {
     ("method/few_shot: few_shot", "seed"): "the YAML follows the run's ${seed}; a dataclass cannot know it",
     ("method/doc2query", "seed"): "the YAML follows the run's ${seed} (the loader also defaults to it)",
     ("dataset/esci", "seed"): "the YAML follows the run's ${seed}",
+    ("tracking/mlflow", "backend"): "the group's one choice: tracking=mlflow turns MLflow on (default: none)",
 }
 
 
@@ -125,6 +127,8 @@ def cases(composed: dict[str, Any]) -> dict[str, tuple[Mapping[str, Any], type]]
         "dataset/esci": (_without(_load("dataset/esci.yaml", seed), "source"), EsciConfig),
         "dataset/files": (_without(_load("dataset/files.yaml", seed), "source"), FilesConfig),
         "rules/default": (_load("rules/default.yaml", seed), RulesConfig),
+        "tracking/none": (_load("tracking/none.yaml", seed), TrackingConfig),
+        "tracking/mlflow": (_load("tracking/mlflow.yaml", seed), TrackingConfig),
         "policy/keywords: prompt": (methods["zero_shot"]["prompt"], PromptConfig),
         "policy/context_aware: prompt": (methods["context_aware"]["prompt"], PromptConfig),
         "method/zero_shot": (_method_top(methods["zero_shot"], PromptedConfig), PromptedConfig),

@@ -110,14 +110,40 @@ def test_bad_settings_name_the_key() -> None:
         GRPOSettings.from_dict({"vllm_mode": "remote"})
 
 
-def test_tracking_can_be_switched_on_through_extra(tmp_path: Path) -> None:
-    """issue 16: `train.extra.report_to=[tensorboard]` crashed (report_to given twice); extra now goes over the
-    harness's TRL keyword values, and a key that is a setting of its own is refused naming the setting."""
+def test_report_to_is_a_setting_checked_before_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue 16: `train.report_to` is a setting of both trainers (default: no tracker), passed to TRL; an
+    unknown tracker or one whose package is missing is refused naming the key; `extra.report_to` is refused."""
+    import sys
+
     from leser_bench.training.sft import SFTSettings
 
-    grpo = GRPOSettings.from_dict({"extra": {"report_to": ["tensorboard"]}})
-    assert grpo.grpo_config(tmp_path).report_to == ["tensorboard"]
-    assert SFTSettings.from_dict({"extra": {"report_to": ["tensorboard"]}}).sft_config(tmp_path).report_to == ["tensorboard"]
     assert GRPOSettings.from_dict({}).grpo_config(tmp_path).report_to == []
+    assert SFTSettings.from_dict({}).sft_config(tmp_path).report_to == []
+    assert GRPOSettings.from_dict({"report_to": "none"}).report_to == ()
+    grpo = GRPOSettings.from_dict({"report_to": ["tensorboard"]})
+    assert grpo.grpo_config(tmp_path).report_to == ["tensorboard"]
+    assert SFTSettings.from_dict({"report_to": ["tensorboard"]}).sft_config(tmp_path).report_to == ["tensorboard"]
+    with pytest.raises(ValueError, match="train.report_to: 'tensorbord' is not a known tracker; allowed: "
+                                         "tensorboard, mlflow, wandb \\(or none\\)"):
+        GRPOSettings.from_dict({"report_to": ["tensorbord"]})
+    with pytest.raises(ValueError, match="'none' cannot be combined"):
+        SFTSettings.from_dict({"report_to": ["none", "tensorboard"]})
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)
+    with pytest.raises(ValueError, match="train.report_to: 'tensorboard' needs the tensorboard package, which "
+                                         "is not installed \\(pip install tensorboard\\)"):
+        SFTSettings.from_dict({"report_to": ["tensorboard"]})
+    with pytest.raises(ValueError, match="extra \\[.report_to.\\] are settings of their own: set them directly"):
+        GRPOSettings.from_dict({"extra": {"report_to": ["tensorboard"]}})
     with pytest.raises(ValueError, match="extra \\[.max_steps.\\] are settings of their own: set them directly"):
         GRPOSettings.from_dict({"extra": {"max_steps": 3}})
+
+
+def test_a_tracker_does_not_change_the_training_key(world, retriever: Retriever, tiny_model: Path) -> None:
+    """Where the curves go is not what the model is: report_to leaves the reuse key as it was."""
+    from leser_bench.training.registry import training_key
+
+    setup = make_setup(world, retriever, tiny_model)
+    plain = training_key("grpo", GRPOSettings.from_dict({}), setup)
+    assert training_key("grpo", GRPOSettings.from_dict({"report_to": ["tensorboard"]}), setup) == plain
+    assert training_key("grpo", GRPOSettings.from_dict({"max_steps": 3}), setup) != plain

@@ -39,6 +39,7 @@ from leser_bench.report.markdown import ReportData
 from leser_bench.report.tables import shown_expansion
 from leser_bench.retrieval import IndexConfig, Retriever, build_index
 from leser_bench.stats import stats_config_from
+from leser_bench.tracking import tracked
 from leser_bench.io.trec import write_qrels
 
 log = logging.getLogger("leser_bench.pipeline")
@@ -69,6 +70,11 @@ class _Tables:
 
 def run_experiment(cfg: DictConfig, out_dir: Path) -> RunResult:
     validate(cfg)
+    with tracked(cfg, out_dir):  # tracking=mlflow: the store is checked here, the finished run logged on exit
+        return _run(cfg, out_dir)
+
+
+def _run(cfg: DictConfig, out_dir: Path) -> RunResult:
     timer = StageTimer()
     out_dir.mkdir(parents=True, exist_ok=True)
     with timer("load dataset"):

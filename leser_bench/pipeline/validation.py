@@ -22,6 +22,7 @@ from leser_bench.methods import ConfigView, check_method_settings
 from leser_bench.report.explorer import explorer_config
 from leser_bench.retrieval import RetrieverConfig
 from leser_bench.stats import stats_config_from
+from leser_bench.tracking import tracking_config
 
 log = logging.getLogger("leser_bench.pipeline")
 
@@ -163,6 +164,7 @@ def validate(cfg: DictConfig) -> None:
     check_budget(cfg.get("budget") or {})
     stats_config_from(cfg.get("stats"))
     abtest_config_from(cfg.get("abtest"))
+    tracking_config(cfg)
     try:
         explorer_config({"report": OmegaConf.to_container(cfg.get("report") or {}, resolve=True)})
     except ValueError as exc:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import logging
 from collections.abc import Mapping
 from contextlib import contextmanager
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -113,9 +114,41 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+#: the trainers' trackers (TRL's ``report_to``) -> (the modules, any one of which makes it usable, as in
+#: transformers' own availability checks; what to install). ``none`` alone means no tracker, as in TRL.
+TRACKERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "tensorboard": (("tensorboard", "tensorboardX"), "pip install tensorboard"),
+    "mlflow": (("mlflow",), "pip install mlflow-skinny"),
+    "wandb": (("wandb",), "pip install wandb"),
+}
+
+
+def report_to_of(value: Any) -> tuple[str, ...]:
+    """``train.report_to``: a list of tracker names (or one name); ``[]``, ``none`` or null = no tracker. An
+    unknown name, or a tracker whose package is not installed, is refused here, before any training starts."""
+    names = [] if value is None else [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"train.report_to={value!r}: expected a list of tracker names, e.g. [tensorboard]")
+    trackers = tuple(n for n in names if n != "none")
+    if "none" in names and trackers:
+        raise ConfigError(f"train.report_to={list(names)!r}: 'none' cannot be combined with trackers")
+    if len(set(trackers)) != len(trackers):
+        raise ConfigError(f"train.report_to={list(names)!r} names a tracker twice")
+    for name in trackers:
+        if name not in TRACKERS:
+            raise ConfigError(f"train.report_to: {name!r} is not a known tracker; allowed: "
+                              f"{', '.join(TRACKERS)} (or none)")
+        modules, install = TRACKERS[name]
+        if not any(importlib.util.find_spec(module) is not None for module in modules):
+            raise ConfigError(f"train.report_to: {name!r} needs the {modules[0]} package, which is not "
+                              f"installed ({install})")
+    return trackers
+
+
 def settings_from_dict(cls: type, values: Mapping[str, Any] | None, where: str) -> Any:
     """A trainer's settings dataclass from config values: unknown keys refused (naming ``where``),
-    ``lora``, ``reward`` and ``validation`` blocks parsed, ``extra`` kept as a plain dict."""
+    ``lora``, ``reward`` and ``validation`` blocks parsed, ``report_to`` checked (:func:`report_to_of`),
+    ``extra`` kept as a plain dict."""
     from leser_bench.training.reward import RewardConfig  # noqa: PLC0415 - reward imports the engine
     from leser_bench.training.validation import ValidationSettings  # noqa: PLC0415
 
@@ -130,10 +163,11 @@ def settings_from_dict(cls: type, values: Mapping[str, Any] | None, where: str) 
 
     return section(cls, values, where, label=where,
                    nested={"lora": LoraSettings.from_dict, "reward": RewardConfig.from_dict,
-                           "validation": ValidationSettings.from_dict, "extra": extra_of})
+                           "validation": ValidationSettings.from_dict, "report_to": report_to_of,
+                           "extra": extra_of})
 
 
 def trainer_kwargs(fixed: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """The TRL config's keyword arguments: the harness's values, then ``extra`` over them (e.g.
-    ``report_to: [tensorboard]`` in place of the harness's ``[]``: tracking is the user's choice)."""
+    """The TRL config's keyword arguments: the harness's values, then ``extra`` over them (any other
+    TRL field; one that is a setting of its own, such as ``report_to``, is refused by settings_from_dict)."""
     return {**fixed, **dict(extra)}

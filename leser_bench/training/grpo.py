@@ -67,6 +67,8 @@ class GRPOSettings:
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     logging_steps: int = 1
+    #: trackers TRL logs the training to (tensorboard, mlflow, wandb; empty = none): checked before work.
+    report_to: tuple[str, ...] = ()
     save_steps: int = 8
     save_total_limit: int = 2
     seed: int = 13
@@ -134,7 +136,7 @@ class GRPOSettings:
             weight_decay=self.weight_decay, max_grad_norm=self.max_grad_norm, logging_steps=self.logging_steps,
             save_strategy="steps", save_steps=self.save_steps, save_total_limit=self.save_total_limit,
             save_only_model=False, seed=self.seed, data_seed=self.seed, use_cpu=self.use_cpu, bf16=self.bf16,
-            gradient_checkpointing=self.gradient_checkpointing, report_to=[], dataloader_num_workers=0,
+            gradient_checkpointing=self.gradient_checkpointing, report_to=list(self.report_to), dataloader_num_workers=0,
             reward_weights=self.reward_weights(), disable_tqdm=False, log_completions=False,
             remove_unused_columns=False, **vllm), self.extra))
 

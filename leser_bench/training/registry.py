@@ -31,9 +31,11 @@ def model_identity(model: ModelConfig) -> str:
 
 
 def training_key(kind: str, settings: Any, setup: TrainingSetup) -> str:
-    """A content hash of everything a training's result depends on (threads excluded), code included."""
+    """A content hash of everything a training's result depends on (threads and trackers excluded: they
+    change how it runs and where its curves go, not the model), code included."""
     described = dict(settings.describe())
     described.pop("torch_threads", None)
+    described.pop("report_to", None)
     # the trainer's, reward's and policy's code too: an edited trainer must not reuse an old model
     return content_hash("trained-v1", kind, described, setup.fingerprint(), model_identity(setup.model),
                         setup.model.dtype, code_hash())

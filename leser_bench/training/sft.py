@@ -72,6 +72,8 @@ class SFTSettings:
     warmup_steps: int = 0
     max_length: int = 512
     logging_steps: int = 1
+    #: trackers TRL logs the training to (tensorboard, mlflow, wandb; empty = none): checked before work.
+    report_to: tuple[str, ...] = ()
     save_steps: int = 1000
     save_total_limit: int = 1
     seed: int = 13
@@ -103,7 +105,7 @@ class SFTSettings:
             warmup_steps=self.warmup_steps, max_length=self.max_length, logging_steps=self.logging_steps,
             save_strategy="steps", save_steps=self.save_steps, save_total_limit=self.save_total_limit,
             save_only_model=False, seed=self.seed, data_seed=self.seed, use_cpu=self.use_cpu, bf16=self.bf16,
-            gradient_checkpointing=self.gradient_checkpointing, report_to=[], dataloader_num_workers=0,
+            gradient_checkpointing=self.gradient_checkpointing, report_to=list(self.report_to), dataloader_num_workers=0,
             completion_only_loss=True, disable_tqdm=False), self.extra))
 
     def describe(self) -> dict[str, Any]:
