@@ -15,6 +15,7 @@ from pathlib import Path
 
 from leser_bench.data.files_catalogue import read_catalogue
 from leser_bench.data.records import DataError, Dataset, GainMapping, Qrels, Query, Split, check_id, check_qrels
+from leser_bench.data.source import DataSource
 from leser_bench.data.textio import first_char, jsonl_objects, plain_text, read_lines, tag_value, tagged_blocks
 
 log = logging.getLogger(__name__)
@@ -241,3 +242,7 @@ def _check_known(qrels: Qrels, path: Path, query_ids: set[str], product_ids: set
         path, n_dropped, n_query_judgments, len(bad_queries), len(bad_pairs),
     )  # fmt: skip
     return kept
+
+
+#: ``dataset.source: files``.
+FILES = DataSource("files", FilesConfig, load_files)
