@@ -83,7 +83,7 @@ def test_an_unknown_source_lists_built_ins_registered_and_entry_points(installed
             dataset_config({"source": "nowhere"})
         message = str(caught.value)
         assert message.startswith("dataset.source='nowhere' is not a known data source; allowed: [")
-        assert "built in: ['esci', 'files', 'world']" in message
+        assert "built in: ['esci', 'files', 'ir_datasets', 'world']" in message
         assert "registered: ['mine']" in message
         assert "entry points of group 'leser_bench.sources': ['raising', 'toy_ep']" in message
         with pytest.raises(DataError, match="data source 'files' is built in; choose another name"):

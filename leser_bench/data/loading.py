@@ -21,6 +21,7 @@ SOURCES: dict[str, str] = {
     "world": "leser_bench.data.world:WORLD",
     "esci": "leser_bench.data.esci:ESCI",
     "files": "leser_bench.data.files:FILES",
+    "ir_datasets": "leser_bench.data.irds:IR_DATASETS",
 }
 #: entry-point group in which installed packages declare their DataSources.
 ENTRY_POINT_GROUP = "leser_bench.sources"
