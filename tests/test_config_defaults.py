@@ -24,6 +24,7 @@ from leser_bench.abtest.config import ABTestConfig, abtest_config_from
 from leser_bench.config import defaults, section
 from leser_bench.data.esci import EsciConfig
 from leser_bench.data.files import FilesConfig
+from leser_bench.data.irds import IrDatasetsConfig
 from leser_bench.data.world.generate import WorldConfig
 from leser_bench.llm.config import ModelConfig
 from leser_bench.llm.types import GenerationConfig
@@ -126,6 +127,7 @@ def cases(composed: dict[str, Any]) -> dict[str, tuple[Mapping[str, Any], type]]
         "dataset/world": (_without(_load("dataset/world.yaml", seed), "source"), WorldConfig),
         "dataset/esci": (_without(_load("dataset/esci.yaml", seed), "source"), EsciConfig),
         "dataset/files": (_without(_load("dataset/files.yaml", seed), "source"), FilesConfig),
+        "dataset/ir_datasets": (_without(_load("dataset/ir_datasets.yaml", seed), "source"), IrDatasetsConfig),
         "rules/default": (_load("rules/default.yaml", seed), RulesConfig),
         "tracking/none": (_load("tracking/none.yaml", seed), TrackingConfig),
         "tracking/mlflow": (_load("tracking/mlflow.yaml", seed), TrackingConfig),
@@ -203,7 +205,10 @@ def test_an_override_of_one_method_changes_that_method_only() -> None:
     assert cfg.methods.sft.prompt.context_k == cfg.methods.leser.prompt.context_k == 5
 
 
-def test_the_files_dataset_yaml_lists_every_key_of_the_loader() -> None:
-    """issue 16: leser_bench/conf/dataset/files.yaml documents the whole files loader, so own data needs no guesswork."""
-    keys = set(_load("dataset/files.yaml", 13)) - {"source"}
-    assert keys == {f.name for f in dataclasses.fields(FilesConfig)}
+@pytest.mark.parametrize(("path", "cls"), [("dataset/files.yaml", FilesConfig),
+                                         ("dataset/ir_datasets.yaml", IrDatasetsConfig)])
+def test_each_dataset_yaml_lists_every_key_of_its_loader(path: str, cls: type) -> None:
+    """issue 16: leser_bench/conf/dataset/files.yaml (and ir_datasets.yaml) document the whole loader, so own data needs
+    no guesswork."""
+    keys = set(_load(path, 13)) - {"source"}
+    assert keys == {f.name for f in dataclasses.fields(cls)}

@@ -36,6 +36,7 @@ from leser_bench.data.records import (
     check_id,
     check_qrels,
 )
+from leser_bench.data.source import DataSource
 from leser_bench.data.standin_manifest import check_standin
 
 log = logging.getLogger(__name__)
@@ -334,3 +335,7 @@ def _read_products(path: Path, config: EsciConfig, keep: set[str] | None) -> lis
     if repeated:
         log.info("%s: %d repeated rows of a product with identical text merged (locale %s)", path, repeated, config.locale)
     return list(seen.values())
+
+
+#: ``dataset.source: esci``; its settings are checked before any work, the files fetched when loaded.
+ESCI = DataSource("esci", EsciConfig, load_esci, check=_validate)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from leser_bench.data.files_catalogue import read_catalogue
 from leser_bench.data.records import DataError, Dataset, GainMapping, Qrels, Query, Split, check_id, check_qrels
+from leser_bench.data.source import DataSource
 from leser_bench.data.textio import first_char, jsonl_objects, plain_text, read_lines, tag_value, tagged_blocks
 
 log = logging.getLogger(__name__)
@@ -77,12 +78,7 @@ def load_files(config: FilesConfig) -> Dataset:
         queries_path, qrels_path = root / pair.queries, root / pair.qrels
         queries = read_queries(queries_path, config)
         qrels = read_qrels(qrels_path, {int(g) for g in config.gains})
-        qrels = _check_known(qrels, qrels_path, {q.id for q in queries}, product_ids, config.drop_unknown_qrels)
-        check_qrels(qrels, queries, product_ids, str(qrels_path))
-        unjudged = sum(1 for q in queries if q.id not in qrels)
-        if unjudged:
-            log.info("%s: %d of %d queries have no judgments", queries_path, unjudged, len(queries))
-        splits[name] = Split(name=name, queries=queries, qrels=qrels)
+        splits[name] = split_from(name, queries, qrels, str(qrels_path), product_ids, config.drop_unknown_qrels)
     return Dataset(
         name=config.name,
         products=products,
@@ -91,6 +87,18 @@ def load_files(config: FilesConfig) -> Dataset:
         generated=False,
         description=config.description or f"files under {root} (catalogue {config.catalogue})",
     )
+
+
+def split_from(name: str, queries: list[Query], qrels: Qrels, qrels_source: str, product_ids: set[str],
+               drop_unknown: bool) -> Split:
+    """A split of checked queries and qrels: judgments naming unknown queries or products are an error
+    naming them (or, with ``drop_unknown``, dropped and counted); unjudged queries are counted in the log."""
+    qrels = _check_known(qrels, qrels_source, {q.id for q in queries}, product_ids, drop_unknown)
+    check_qrels(qrels, queries, product_ids, qrels_source)
+    unjudged = sum(1 for q in queries if q.id not in qrels)
+    if unjudged:
+        log.info("%s: %d of %d queries have no judgments", qrels_source, unjudged, len(queries))
+    return Split(name=name, queries=queries, qrels=qrels)
 
 
 def gain_mapping(gains: Mapping[int, float]) -> GainMapping:
@@ -130,9 +138,15 @@ def read_queries(path: Path, config: FilesConfig) -> list[Query]:
     if fmt not in QUERY_FORMATS:
         raise DataError(f"{path}: unknown queries format {fmt!r}; use one of {QUERY_FORMATS} or 'auto'")
     reader = {"tsv": _tsv_queries, "jsonl": _jsonl_queries, "trec": _trec_queries}[fmt]
+    return queries_from(reader(path, config), str(path))
+
+
+def queries_from(rows: Iterable[tuple[str, str, str]], source: str) -> list[Query]:
+    """Queries of (where, id, text) rows (any reader's): ids non-empty, unique and writable to TREC files,
+    texts with their whitespace collapsed and non-empty."""
     queries: list[Query] = []
     seen: dict[str, str] = {}
-    for where, qid, text in reader(path, config):
+    for where, qid, text in rows:
         if not qid.strip():
             raise DataError(f"{where}: empty query id")
         check_id(qid, where, "query")
@@ -144,7 +158,7 @@ def read_queries(path: Path, config: FilesConfig) -> list[Query]:
             raise DataError(f"{where}: query {qid!r} has an empty text")
         queries.append(Query(id=qid, text=text))
     if not queries:
-        raise DataError(f"{path}: no queries")
+        raise DataError(f"{source}: no queries")
     return queries
 
 
@@ -188,15 +202,26 @@ def _trec_queries(path: Path, config: FilesConfig):  # noqa: ANN202
 
 def read_qrels(path: Path, grades: set[int]) -> Qrels:
     """TREC qrels (``qid iter docid grade``); every grade must be one of ``grades``."""
+
+    def rows() -> Iterator[tuple[str, str, str, object]]:
+        for number, line in read_lines(path):
+            if not line.strip():
+                continue
+            parts = line.split()
+            if len(parts) != 4:
+                raise DataError(f"{path}:{number}: expected 4 columns 'qid iter docid grade', found {len(parts)}")
+            yield f"{path}:{number}", parts[0], parts[2], parts[3]
+
+    return qrels_from(rows(), grades, str(path))
+
+
+def qrels_from(rows: Iterable[tuple[str, str, str, object]], grades: set[int], source: str) -> Qrels:
+    """Qrels of (where, query id, product id, grade) rows (any reader's): every grade an integer (or the
+    text of one) among ``grades``; a pair judged twice must have one grade."""
     qrels: Qrels = {}
-    for number, line in read_lines(path):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        parts = line.split()
-        if len(parts) != 4:
-            raise DataError(f"{where}: expected 4 columns 'qid iter docid grade', found {len(parts)}")
-        qid, _, pid, raw_grade = parts
+    for where, qid, pid, raw_grade in rows:
+        if isinstance(raw_grade, bool) or not isinstance(raw_grade, int | str):
+            raise DataError(f"{where}: grade {raw_grade!r} is not an integer")
         try:
             grade = int(raw_grade)
         except ValueError:
@@ -208,11 +233,11 @@ def read_qrels(path: Path, grades: set[int]) -> Qrels:
             raise DataError(f"{where}: query {qid!r} judges {pid!r} again with another grade ({docs[pid]} then {grade})")
         docs[pid] = grade
     if not qrels:
-        raise DataError(f"{path}: no judgments")
+        raise DataError(f"{source}: no judgments")
     return qrels
 
 
-def _check_known(qrels: Qrels, path: Path, query_ids: set[str], product_ids: set[str], drop: bool) -> Qrels:
+def _check_known(qrels: Qrels, path: str, query_ids: set[str], product_ids: set[str], drop: bool) -> Qrels:
     """Judgments naming unknown queries/products: an error naming them, or dropped and counted."""
     bad_queries = sorted(q for q in qrels if q not in query_ids)
     bad_pairs = [(q, p) for q, docs in qrels.items() if q in query_ids for p in docs if p not in product_ids]
@@ -241,3 +266,7 @@ def _check_known(qrels: Qrels, path: Path, query_ids: set[str], product_ids: set
         path, n_dropped, n_query_judgments, len(bad_queries), len(bad_pairs),
     )  # fmt: skip
     return kept
+
+
+#: ``dataset.source: files``.
+FILES = DataSource("files", FilesConfig, load_files)

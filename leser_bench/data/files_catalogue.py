@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from leser_bench.data.parquetio import read_parquet
@@ -40,13 +40,18 @@ def catalogue_format(path: Path, declared: str) -> str:
     return sniff
 
 
+def check_fields(fields: Mapping[str, str]) -> None:
+    """The keys of a ``fields`` mapping are Product fields."""
+    unknown = [name for name in fields if name not in PRODUCT_FIELDS]
+    if unknown:
+        raise DataError(f"catalogue fields {unknown} are not Product fields; use some of {PRODUCT_FIELDS}")
+
+
 def read_catalogue(
     path: Path, fmt: str, id_field: str, fields: Mapping[str, str], trec_text_field: str
 ) -> list[Product]:
     """Read every product of a catalogue file, failing on bad rows, missing fields and duplicate ids."""
-    unknown = [name for name in fields if name not in PRODUCT_FIELDS]
-    if unknown:
-        raise DataError(f"catalogue fields {unknown} are not Product fields; use some of {PRODUCT_FIELDS}")
+    check_fields(fields)
     if trec_text_field not in PRODUCT_FIELDS:
         raise DataError(f"trec_text_field {trec_text_field!r} is not a Product field; use one of {PRODUCT_FIELDS}")
     fmt = catalogue_format(path, fmt)
@@ -58,6 +63,12 @@ def read_catalogue(
         records = _csv_records(path, id_field, fields)
     else:
         records = _parquet_records(path, id_field, fields)
+    return products_from(records, id_field, str(path))
+
+
+def products_from(records: Iterable[RawRecord], id_field: str, source: str) -> list[Product]:
+    """Products of raw records (any reader's): ids kept exactly as written and checked (non-empty, unique,
+    writable to TREC files), field values made plain text (tags stripped, lists joined by newlines)."""
     products: list[Product] = []
     seen: dict[str, str] = {}
     for where, raw_id, values in records:
@@ -73,7 +84,7 @@ def read_catalogue(
         text = {name: _text(value, where, name) for name, value in values.items()}
         products.append(Product(id=pid, **{"title": "", **text}))
     if not products:
-        raise DataError(f"{path}: the catalogue has no products")
+        raise DataError(f"{source}: the catalogue has no products")
     return products
 
 

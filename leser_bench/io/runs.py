@@ -18,7 +18,7 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
@@ -225,16 +225,51 @@ def external_run_chunks(path: Path, expansions: Sequence[Expansion], k: int, out
 
     run = read_run(path)
     ids = sorted(e.query_id for e in expansions)
-    absent = [qid for qid in ids if qid not in run]
-    if len(absent) == len(ids):
-        raise UserError(f"{path}: holds none of the {len(ids)} evaluated query ids (e.g. {ids[:3]}); "
-                         "is it a run of this data set and split?")
-    if absent:
-        log.warning("%s: %d of %d evaluated queries have no results in %s (they score 0)", tag, len(absent),
-                    len(ids), path)
+    check_covers(path, run, ids, tag)
     with RunFileWriter(out_path, tag, with_meta=False) as out:
         for start in range(0, len(ids), chunk_size):
             chunk_ids = ids[start : start + chunk_size]
-            chunk = {qid: dict(ranked(run.get(qid, {}))[:k]) for qid in chunk_ids}
+            chunk = {qid: top_k(run.get(qid, {}), k) for qid in chunk_ids}
             out.append(chunk, chunk_ids)
             yield chunk_ids, chunk
+
+
+def top_k(docs: dict[str, float], k: int) -> dict[str, float]:
+    """A query's ``k`` best results (ties broken by product id, as every run file of ours ranks them)."""
+    return dict(ranked(docs)[:k])
+
+
+def check_covers(path: Path, run: Collection[str], ids: Sequence[str], tag: str) -> None:
+    """An external run must answer some of the evaluated queries ``ids`` (a UserError if none: a run of
+    another data set or split); each one it does not answer scores 0, with a warning."""
+    absent = [qid for qid in ids if qid not in run]
+    if len(absent) == len(ids):
+        raise UserError(f"{path}: holds none of the {len(ids)} evaluated query ids (e.g. {list(ids[:3])}); "
+                        "is it a run of this data set and split?")
+    if absent:
+        log.warning("%s: %d of %d evaluated queries have no results in %s (they score 0)", tag, len(absent),
+                    len(ids), path)
+
+
+def read_external_run(path: Path, evaluated: Sequence[str], known: Collection[str], k: int, tag: str) -> Run:
+    """An external TREC run scored beside a finished run (``analyze --run``), each query cut to its top ``k``.
+    Read whole, before any work: every line checked (:func:`leser_bench.io.trec.run_entries`, naming
+    file:line), some ``evaluated`` query answered (:func:`check_covers`), and every query id one of the
+    run's (``known``): another split's query here is a mistake, named with the line it first appears on."""
+    run: Run = {}
+    first_line: dict[str, int] = {}
+    try:
+        for number, qid, docid, score in run_entries(path):
+            run.setdefault(qid, {})[docid] = score
+            first_line.setdefault(qid, number)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if not run:
+        raise UserError(f"{path}: no results (an empty run file)")
+    check_covers(path, run, evaluated, tag)
+    unknown = sorted((qid for qid in run if qid not in known), key=first_line.__getitem__)
+    if unknown:
+        raise UserError(f"{path}:{first_line[unknown[0]]}: query id {unknown[0]!r} is not a query of this run "
+                        f"({len(unknown)} unknown query ids, e.g. {unknown[:5]}); is it a run of this data set and "
+                        "split?")
+    return {qid: top_k(docs, k) for qid, docs in run.items()}

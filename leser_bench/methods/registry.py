@@ -3,13 +3,14 @@ what builds it, what checks its config, whether it prompts an LLM per query, tra
 The pipeline, the config validation, the report's run info and the training CLI all read it from here.
 
 A kind is found by its name in :data:`BUILTIN` (imported only when used, so ``--help`` stays fast), in
-kinds added with :func:`register`, or as ``module:ATTRIBUTE`` naming a MethodKind in any importable
-module (``kind: my_package.my_kind:KIND`` in a method YAML): a new kind is one module plus one YAML.
+kinds added with :func:`register`, in the entry points of installed packages (group ``leser_bench.methods``,
+read when a name is looked up), or as ``module:ATTRIBUTE`` naming a MethodKind in any importable module
+(``kind: my_package.my_kind:KIND`` in a method YAML): a new kind is one module plus one YAML. The lookup
+is :class:`leser_bench.plugins.PluginTable`, shared with the data sources.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 from leser_bench.errors import ConfigError
 from leser_bench.expansion import Expander
 from leser_bench.methods.context import ConfigView, MethodContext, MethodSystem
+from leser_bench.plugins import PluginTable
 
 #: a seed source meaning "the run's ``seed``" (see :attr:`MethodKind.seeds`).
 RUN_SEED = "the run's seed"
@@ -69,44 +71,24 @@ BUILTIN: dict[str, str] = {
     "from_file": "leser_bench.methods.from_file:FROM_FILE",
     "run_file": "leser_bench.methods.run_file:RUN_FILE",
 }
-_REGISTERED: dict[str, MethodKind] = {}
+#: entry-point group in which installed packages declare their MethodKinds (see leser_bench.plugins).
+ENTRY_POINT_GROUP = "leser_bench.methods"
+_TABLE: PluginTable[MethodKind] = PluginTable("method kind", MethodKind, ENTRY_POINT_GROUP, BUILTIN, ConfigError)
 
 
 def register(kind: MethodKind) -> MethodKind:
     """Make ``kind`` known by its name for this process (e.g. a plugin's own kind)."""
-    if kind.name in BUILTIN:
-        raise ConfigError(f"method kind {kind.name!r} is built in; choose another name")
-    _REGISTERED[kind.name] = kind
-    return kind
+    return _TABLE.register(kind)
 
 
 def known_kinds() -> list[str]:
-    return sorted({*BUILTIN, *_REGISTERED})
-
-
-def _load(target: str, where: str) -> MethodKind:
-    module_name, _, attribute = target.partition(":")
-    try:
-        kind = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"{where}: cannot load the method kind {target!r} ({exc})") from None
-    if not isinstance(kind, MethodKind):
-        raise ConfigError(f"{where}: {target!r} is a {type(kind).__name__}, not a MethodKind")
-    return kind
+    """Built-in, registered and entry-point kind names."""
+    return _TABLE.names()
 
 
 def kind_of(method_cfg: Mapping[str, Any], key: str | None = None) -> MethodKind:
     """The MethodKind of a method config; an unknown kind is a ConfigError listing the known ones."""
-    name = method_cfg.get("kind")
-    where = f"methods.{key or method_cfg.get('name')}.kind"
-    if isinstance(name, str) and name in _REGISTERED:
-        return _REGISTERED[name]
-    if isinstance(name, str) and name in BUILTIN:
-        return _load(BUILTIN[name], where)
-    if isinstance(name, str) and ":" in name:
-        return _load(name, where)
-    raise ConfigError(f"{where}={name!r} is not a known method kind; allowed: {known_kinds()} "
-                      "or 'module:ATTRIBUTE' naming a MethodKind")
+    return _TABLE.find(method_cfg.get("kind"), f"methods.{key or method_cfg.get('name')}.kind")
 
 
 def check_method_settings(key: str, method_cfg: Mapping[str, Any], view: ConfigView) -> None:

@@ -96,6 +96,7 @@ def run_info_from(data: ReportData, dataset: Dataset, relevant_grade: int, confi
         measure_notes=list(data.measure_notes), stage_seconds=dict(data.stage_seconds),
         stage_peak_rss_mb=dict(data.stage_peak_rss_mb),
         labels={str(grade): label for label, grade in dataset.gains.grades.items()},
+        gains={str(grade): float(gain) for grade, gain in dataset.gains.gain_of_grade().items()},
         relevant_grade=int(relevant_grade), git_commit=commit, git_dirty=dirty, created=now_iso(),
         config_yaml=data.config_yaml, versions=package_versions(),
     )

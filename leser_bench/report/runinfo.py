@@ -53,6 +53,9 @@ class RunInfo:
     stage_peak_rss_mb: dict[str, float] = field(default_factory=dict)
     #: integer grade (as text, JSON keys are strings) -> label letter, e.g. {"3": "E"}.
     labels: dict[str, str] = field(default_factory=dict)
+    #: integer grade (as text) -> gain: with ``labels`` the data set's GainMapping, from which the run's
+    #: measures are resolved again when an external run is scored beside it (``analyze --run``).
+    gains: dict[str, float] = field(default_factory=dict)
     #: grade counted as relevant by the binary measures (R@k curves use it).
     relevant_grade: int | None = None
     git_commit: str = NOT_RECORDED

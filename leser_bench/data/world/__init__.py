@@ -6,7 +6,11 @@ brand, specific, misspelling, accessory, vague) and E/S/C/I judgments. Each quer
 holds its ``kind``, its ``product_types`` and ``oracle_terms`` (the true synonyms of those types).
 """
 
+from leser_bench.data.source import DataSource
 from leser_bench.data.world.generate import WorldConfig, generate_world
 from leser_bench.data.world.queries import KINDS
 
-__all__ = ["KINDS", "WorldConfig", "generate_world"]
+__all__ = ["KINDS", "WORLD", "WorldConfig", "generate_world"]
+
+#: ``dataset.source: world``.
+WORLD = DataSource("world", WorldConfig, generate_world)
