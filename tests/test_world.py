@@ -15,6 +15,10 @@ from leser_bench.data.records import ESCI_GRADES, Dataset, DataError
 from leser_bench.data.world import KINDS, WorldConfig, generate_world
 from leser_bench.data.world.taxonomy import all_types
 
+#: digest() of the default world (seed 13). Every knob added to WorldConfig must leave it as it is
+#: (a knob at its default draws nothing); change this only for a deliberate change of the default world.
+DEFAULT_WORLD_DIGEST = "41bb5d04e4d8027ab408d3dbcc0b077a472410845c9d206599b279e1262820e6"
+
 
 def digest(dataset: Dataset) -> str:
     """sha256 of a canonical JSON dump of products, queries (with meta) and qrels."""
@@ -37,6 +41,7 @@ def world() -> Dataset:
 
 
 def test_same_seed_gives_identical_data_and_other_seed_differs(world: Dataset) -> None:
+    assert digest(world) == DEFAULT_WORLD_DIGEST
     assert digest(generate_world(WorldConfig(seed=13))) == digest(world)
     other = generate_world(WorldConfig(seed=14))
     assert digest(other) != digest(world)
@@ -87,8 +92,11 @@ def test_ids_unique_and_qrels_point_at_existing_products_and_queries(world: Data
 
 
 def test_every_query_kind_in_every_split(world: Dataset) -> None:
+    """Every kind with a weight; model-number queries are the ESCI profile's (default weight 0)."""
+    weighted = {kind for kind, w in zip(KINDS, WorldConfig().kind_weights, strict=True) if w > 0}
+    assert weighted == set(KINDS) - {"model"}
     for split in world.splits.values():
-        assert {q.meta["kind"] for q in split.queries} == set(KINDS), split.name
+        assert {q.meta["kind"] for q in split.queries} == weighted, split.name
 
 
 def test_query_meta_and_product_types(world: Dataset) -> None:
@@ -161,6 +169,20 @@ def test_bad_config_is_rejected_with_a_clear_message() -> None:
         WorldConfig(n_products=10)
     with pytest.raises(DataError, match="desc_synonym_p"):
         WorldConfig(desc_synonym_p=1.5)
+    with pytest.raises(DataError, match="duplicate_p"):
+        WorldConfig(duplicate_p=-0.1)
+    with pytest.raises(DataError, match="pool='top'.*allowed"):
+        WorldConfig(pool="top")
+    with pytest.raises(DataError, match="label_shares"):
+        WorldConfig(label_shares=(0.7, 0.3))
+    with pytest.raises(DataError, match="semantic_p"):
+        WorldConfig(semantic_p=0.8)
+    with pytest.raises(DataError, match="judged_depth"):
+        WorldConfig(judged_depth=41)
+    with pytest.raises(DataError, match="name"):
+        WorldConfig(name="a/b")
+    with pytest.raises(DataError, match="model_number_p"):
+        WorldConfig(kind_weights=(1.0,) * 8)
 
 
 def test_loads_through_the_dataset_config() -> None:

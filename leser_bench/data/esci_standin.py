@@ -17,10 +17,10 @@ Default sizes are the published ones of the US locale, small version (Task 1):
   confirmed from the paper's tables here (they count queries and judgments, not products); this is
   the figure reported by users of the release (e.g. vespa-engine/sample-apps, product search:
   "all (1,215,854) products").
-- label shares E 65%, S 22%, C 3%, I 10%: the approximate published shares of ESCI as a whole
-  (DESIGN.md section 5); the exact per-version figures could not be confirmed from the paper here.
-  The small version holds fewer Exact labels (a third-party count of the US small test split gives
-  E 43.87%, S 34.98%, C 4.46%, I 16.69%; unconfirmed): pass ``--label-shares`` to follow that.
+- label shares E 65%, S 22%, C 3%, I 10%: the published shares of the large version (65.16%,
+  21.91%, 2.89%, 10.04%); the small version (Task 1) holds fewer Exact labels (43.78%, 34.30%,
+  5.15%, 16.76%): pass ``--label-shares`` to follow that. Both from the release's statistics (see
+  :mod:`leser_bench.data.world.shares`).
 
 How it scales: one world holds a few thousand unique query texts and judges each query against
 its own catalogue, so the stand-in is written in *shards*: each shard is one seeded world of
@@ -55,6 +55,7 @@ from leser_bench.data.records import ESCI_GRADES, DataError
 from leser_bench.data.standin_manifest import KIND, MANIFEST_FILE, PARQUET_KEY, sha256_file
 from leser_bench.data.world import WorldConfig, generate_world
 from leser_bench.data.world.products import largest_remainder
+from leser_bench.data.world.shares import LABELS, LabelBalancer
 
 GENERATOR_VERSION = 1
 #: Reddy et al. 2022 (arXiv 2206.06588), Table 1, English (US), reduced version (Task 1).
@@ -62,15 +63,14 @@ US_SMALL_TRAIN_QUERIES, US_SMALL_TRAIN_JUDGMENTS = 20_888, 419_653
 US_SMALL_TEST_QUERIES, US_SMALL_TEST_JUDGMENTS = 8_956, 181_701
 #: US-locale rows of the products file (reported by users of the release; see the module docstring).
 US_PRODUCTS = 1_215_854
-LABELS = ("E", "S", "C", "I")
 DEFAULT_SHARES = {"E": 0.65, "S": 0.22, "C": 0.03, "I": 0.10}
 #: the release lists "up to 40 potentially relevant results" per query.
 MAX_DEPTH = 40
 MIN_SHARD_PRODUCTS = 500  # the world's own minimum
-#: query kinds (type, attribute, brand, specific, misspelling, accessory, vague) weighted towards
+#: query kinds (type, attribute, brand, specific, misspelling, accessory, vague, model) weighted towards
 #: the kinds with many distinct texts: 30k unique queries exhaust the few type/accessory/vague
 #: texts early (and ESCI's small version keeps the harder, more specific queries anyway).
-KIND_WEIGHTS = (0.05, 0.30, 0.16, 0.25, 0.12, 0.05, 0.07)
+KIND_WEIGHTS = (0.05, 0.30, 0.16, 0.25, 0.12, 0.05, 0.07, 0.0)
 _LETTER = {grade: letter for letter, grade in ESCI_GRADES.items()}
 _ID_SPACE = 36**8
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -147,35 +147,11 @@ def _depths(n_queries: int, n_judgments: int, rng: random.Random) -> list[int]:
     return depths
 
 
-class _LabelBalancer:
-    """Chooses each query's label counts so the running totals follow the target shares."""
-
-    def __init__(self, shares: Mapping[str, float]) -> None:
-        total = sum(shares.values())
-        self.shares = {label: shares[label] / total for label in LABELS}
-        self.assigned = dict.fromkeys(LABELS, 0)
-
-    def counts(self, depth: int, available: Mapping[str, int]) -> dict[str, int]:
-        done = sum(self.assigned.values())
-        want = {l: max(0.0, (done + depth) * self.shares[l] - self.assigned[l]) for l in LABELS}
-        weights = [want[l] for l in LABELS] if sum(want.values()) > 0 else [self.shares[l] for l in LABELS]
-        quota = dict(zip(LABELS, largest_remainder(weights, depth), strict=True))
-        counts = {l: min(quota[l], available.get(l, 0)) for l in LABELS}
-        spare = depth - sum(counts.values())
-        for label in sorted(LABELS, key=lambda l: (-(want[l] - counts[l]), LABELS.index(l))):
-            extra = min(spare, available.get(label, 0) - counts[label])
-            counts[label] += extra
-            spare -= extra
-        for label in LABELS:
-            self.assigned[label] += counts[label]
-        return counts
-
-
 @dataclass
 class _SplitState:
     name: str
     depths: list[int]
-    balancer: _LabelBalancer
+    balancer: LabelBalancer
     made: int = 0
     judgments: int = 0
     carry: int = 0  # judgments a too-small pool could not give, passed to the next query
@@ -305,7 +281,7 @@ def write_standin(config: StandinConfig, out_dir: Path, progress: bool = True) -
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(f"standin-depths-{config.seed}")
     splits = [_SplitState(name, _depths(getattr(config, f"{name}_queries"), getattr(config, f"{name}_judgments"), rng),
-                          _LabelBalancer(config.label_shares)) for name in ("test", "train")]
+                          LabelBalancer(config.label_shares)) for name in ("test", "train")]
     n_shards = max(1, config.products // config.shard_products)
     sizes = largest_remainder([1.0] * n_shards, config.products)
     writer = _Writer(out_dir, config)

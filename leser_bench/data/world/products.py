@@ -3,6 +3,11 @@
 Each product is named in its title by ONE surface name of its type; the description sometimes
 uses another one. A query that uses a different synonym therefore misses many of the right
 products under BM25, which is what gives query expansion something to do.
+
+The knobs of :class:`ProductTextConfig` that default to 0 write real catalogues' habits (the
+ESCI-calibrated profile sets them, see :mod:`leser_bench.data.world.listings`): a dominant name per
+type, long titles that repeat other names of the type and marketing words, model numbers, and
+near-duplicate listings of one product. At 0 they draw nothing, so the default world is unchanged.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from leser_bench.data.records import Product
+from leser_bench.data.world import listings
 from leser_bench.data.world.taxonomy import AUDIENCE_WORDS, ProductType
 from leser_bench.data.world.vocabulary import BRANDS, CARE_BULLETS, FILLERS, HOUSE_BRANDS, INTROS, USE_PHRASES
 
@@ -32,6 +38,18 @@ class ProductTextConfig:
     use_text_p: float = 0.5
     #: chance a product is sold by a house brand rather than a category brand.
     house_brand_p: float = 0.08
+    #: Zipf exponent over a type's surface names (0: all equally likely; higher: the first name dominates).
+    surface_skew: float = 0.0
+    #: chance the product's use is also written in its title ("... for Running").
+    title_use_p: float = 0.0
+    #: chance each other surface name of the type is appended to the title (sellers' keyword stuffing).
+    title_extra_name_p: float = 0.0
+    #: chance the title carries a marketing phrase ("Upgraded", "Pack of 2").
+    title_marketing_p: float = 0.0
+    #: chance a product has a model number (in its title and bullets).
+    model_number_p: float = 0.0
+    #: chance a listing is followed by a near-duplicate listing of the same product (repeatable).
+    duplicate_p: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,8 @@ class Item:
     audience: str = ""
     for_type: str = ""
     for_surface: str = ""
+    #: model number ("SO-4410B"); near-duplicate listings of one product share it.
+    model: str = ""
 
     def value(self, slot: str) -> str | tuple[str, ...]:
         return getattr(self, "features" if slot == "feature" else slot)
@@ -87,9 +107,16 @@ def _brand(spec: ProductType, rng: random.Random, config: ProductTextConfig) -> 
     return rng.choices(brands, weights=weights)[0]
 
 
+def pick_name(names: tuple[str, ...], rng: random.Random, skew: float) -> str:
+    """One surface name: uniform at ``skew`` 0 (one ``rng.choice``), else Zipf-weighted by rank."""
+    if not skew:
+        return rng.choice(names)
+    return rng.choices(names, weights=[1.0 / (rank + 1) ** skew for rank in range(len(names))])[0]
+
+
 def draw_item(pid: str, spec: ProductType, types: dict[str, ProductType], rng: random.Random,
               config: ProductTextConfig) -> Item:
-    surface = rng.choice(spec.names)
+    surface = pick_name(spec.names, rng, config.surface_skew)
     use = spec.name_uses.get(surface) or (rng.choice(spec.uses) if spec.uses else "")
     n_features = min(len(spec.features), rng.choices((0, 1, 2), weights=(0.3, 0.5, 0.2))[0])
     features = tuple(sorted(rng.sample(spec.features, n_features), key=spec.features.index))
@@ -127,7 +154,7 @@ def render(item: Item, spec: ProductType, types: dict[str, ProductType], rng: ra
            config: ProductTextConfig) -> Product:
     """Write the title, description and bullets of one product."""
     name = item.surface
-    head = [item.brand]
+    head = [item.brand, item.model] if item.model else [item.brand]
     if item.audience:
         head.append(AUDIENCE_WORDS[item.audience])
     head += [title_case(f) for f in item.features]
@@ -136,11 +163,14 @@ def render(item: Item, spec: ProductType, types: dict[str, ProductType], rng: ra
     head.append(title_case(name))
     if item.for_type:
         head.append(f"for {title_case(item.for_surface)}")
+    if item.use and config.title_use_p and item.use not in name and rng.random() < config.title_use_p:
+        head.append(f"for {title_case(item.use)}")
     tail = []
     if item.size and rng.random() < config.title_size_p:
         tail.append(item.size if any(c.isdigit() for c in item.size) else f"Size {title_case(item.size)}")
     if item.color and rng.random() < config.title_color_p:
         tail.append(title_case(item.color))
+    tail += [title_case(extra) for extra in listings.title_extras(name, spec, rng, config)]
     title = " ".join(head) + (", " + ", ".join(tail) if tail else "")
 
     desc_name = name
@@ -156,7 +186,7 @@ def render(item: Item, spec: ProductType, types: dict[str, ProductType], rng: ra
         sentences.append(f"Compatible with most {other} models.")
     sentences += rng.sample(FILLERS, 2)
 
-    bullets = []
+    bullets = [f"MODEL: {item.model}"] if item.model else []
     if item.material:
         bullets.append(f"{spec.material_label.upper()}: {item.material}")
     if item.size:
@@ -182,9 +212,15 @@ def generate_products(types: dict[str, ProductType], n_products: int, rng: rando
     """``n_products`` items over all types (by weight), shuffled, with their rendered products."""
     specs = list(types.values())
     seen: set[str] = set()
+    models: set[str] = set()
     items: list[Item] = []
     for spec, count in zip(specs, largest_remainder([t.weight for t in specs], n_products), strict=True):
-        items.extend(draw_item(new_pid(rng, seen), spec, types, rng, config) for _ in range(count))
+        made: list[Item] = []
+        while len(made) < count:
+            item = listings.with_model(draw_item(new_pid(rng, seen), spec, types, rng, config), rng, config, models)
+            made += [item, *listings.near_duplicates(item, spec, count - len(made) - 1, rng, config,
+                                                      lambda: new_pid(rng, seen))]
+        items.extend(made)
     rng.shuffle(items)
     products = [render(item, types[item.type_key], types, rng, config) for item in items]
     return items, products

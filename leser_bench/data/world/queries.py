@@ -8,7 +8,9 @@ Kinds: ``type`` (a surface name, maybe with a word that constrains nothing), ``a
 (type + 1–2 attributes), ``brand`` (brand + type, maybe an attribute), ``specific`` (brand + two
 attributes + type: few Exact products, many Substitutes), ``misspelling`` (a type or attribute
 query with a character edit in the type word), ``accessory`` (an accessory for a device, with
-the device as Complement) and ``vague`` (a theme with one-to-many intents).
+the device as Complement), ``vague`` (a theme with one-to-many intents) and ``model`` (a model
+number, maybe with the brand or the type name: every listing of that model is Exact; only the
+ESCI-calibrated profile asks for it, the default weight is 0).
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from leser_bench.data.world.products import Item
+from leser_bench.data.world.products import Item, pick_name
 from leser_bench.data.world.taxonomy import ProductType
 from leser_bench.data.world.themes import Theme
 from leser_bench.data.world.vocabulary import NOISE_WORDS
 
-KINDS = ("type", "attribute", "brand", "specific", "misspelling", "accessory", "vague")
+KINDS = ("type", "attribute", "brand", "specific", "misspelling", "accessory", "vague", "model")
 _QUERY_AUDIENCE = {"men": "men's", "women": "women's", "kids": "kids"}
 _AFTER_SIZES = {"small", "medium", "large", "xl", "extra large"}
 _KEYBOARD = "qwertyuiop asdfghjkl zxcvbnm".split()
@@ -52,19 +54,25 @@ class QuerySpec:
 
 @dataclass
 class WorldIndex:
-    """What query generation needs to look up: types, items by type, theme list."""
+    """What query generation needs to look up: types, items by type, the names' vocabulary, and how
+    strongly shoppers prefer a type's first name (``name_skew``, as products' ``surface_skew``)."""
 
     types: dict[str, ProductType]
     items_by_type: dict[str, list[Item]]
     vocabulary: set[str]
+    name_skew: float = 0.0
 
     @classmethod
-    def build(cls, types: dict[str, ProductType], items: list[Item]) -> WorldIndex:
+    def build(cls, types: dict[str, ProductType], items: list[Item], name_skew: float = 0.0) -> WorldIndex:
         by_type: dict[str, list[Item]] = {key: [] for key in types}
         for item in items:
             by_type[item.type_key].append(item)
         vocab = {w for spec in types.values() for n in spec.names for w in n.split()}
-        return cls(types=types, items_by_type=by_type, vocabulary=vocab)
+        return cls(types=types, items_by_type=by_type, vocabulary=vocab, name_skew=name_skew)
+
+    def name(self, spec: ProductType, rng: random.Random) -> str:
+        """The surface name a shopper types for ``spec``."""
+        return pick_name(spec.names, rng, self.name_skew)
 
 
 def compose(surface: str, constraints: dict[str, str], rng: random.Random) -> str:
@@ -114,7 +122,7 @@ def _device_types(world: WorldIndex) -> list[str]:
 
 def type_query(world: WorldIndex, rng: random.Random) -> QuerySpec:
     spec = world.types[rng.choice(_device_types(world))]
-    surface = rng.choice(spec.names)
+    surface = world.name(spec, rng)
     text = surface if rng.random() < 0.6 else f"{rng.choice(NOISE_WORDS)} {surface}"
     return QuerySpec(text, "type", (_intent(spec, surface, {}),))
 
@@ -122,7 +130,7 @@ def type_query(world: WorldIndex, rng: random.Random) -> QuerySpec:
 def attribute_query(world: WorldIndex, rng: random.Random, n_slots: int | None = None) -> QuerySpec:
     spec = world.types[rng.choice(_device_types(world))]
     anchor = rng.choice(world.items_by_type[spec.key])
-    surface = rng.choice(spec.names)
+    surface = world.name(spec, rng)
     constraints = _anchor_constraints(anchor, spec, n_slots or rng.choice((1, 1, 2)), rng)
     if surface in spec.name_uses:
         constraints.pop("use", None)
@@ -132,7 +140,7 @@ def attribute_query(world: WorldIndex, rng: random.Random, n_slots: int | None =
 def brand_query(world: WorldIndex, rng: random.Random, n_slots: int = 0, kind: str = "brand") -> QuerySpec:
     spec = world.types[rng.choice(_device_types(world))]
     anchor = rng.choice(world.items_by_type[spec.key])
-    surface = rng.choice(spec.names)
+    surface = world.name(spec, rng)
     constraints = _anchor_constraints(anchor, spec, n_slots, rng) if n_slots else {}
     if surface in spec.name_uses:
         constraints.pop("use", None)
@@ -184,10 +192,33 @@ def accessory_query(world: WorldIndex, rng: random.Random) -> QuerySpec:
     accessories = [k for k, spec in world.types.items() if spec.for_types]
     spec = world.types[rng.choice(accessories)]
     device = world.types[rng.choice(spec.for_types)]
-    surface, device_name = rng.choice(spec.names), rng.choice(device.names)
+    surface, device_name = world.name(spec, rng), world.name(device, rng)
     text = f"{surface} for {device_name}" if rng.random() < 0.5 else f"{device_name} {surface}"
     intent = Intent(spec.key, (("for_type", device.key),))
     return QuerySpec(text, "accessory", (intent,), {"device_type": device.key})
+
+
+def model_query(world: WorldIndex, rng: random.Random) -> QuerySpec | None:
+    """A model number as shoppers type it: alone, after the brand, and/or before the type's name;
+    now and then without its dash ("so4410b", which the index reads as one unknown word)."""
+    spec = world.types[rng.choice(list(world.types))]
+    listed = [item for item in world.items_by_type[spec.key] if item.model]
+    if not listed:
+        return None
+    anchor = rng.choice(listed)
+    model = anchor.model.lower()
+    if rng.random() < 0.15:
+        model = model.replace("-", "")
+    form = rng.random()
+    if form < 0.35:
+        text = f"{anchor.brand.lower()} {model}"
+    elif form < 0.7:
+        text = f"{anchor.brand.lower()} {model} {world.name(spec, rng)}"
+    elif form < 0.85:
+        text = f"{model} {world.name(spec, rng)}"
+    else:
+        text = model
+    return QuerySpec(text, "model", (Intent(spec.key, (("model", anchor.model),)),))
 
 
 def vague_query(theme: Theme, phrasing: str) -> QuerySpec:

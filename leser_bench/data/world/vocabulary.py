@@ -90,5 +90,11 @@ CARE_BULLETS: tuple[str, ...] = (
     "QUALITY: inspected before shipping",
 )
 
+#: marketing phrases sellers put in titles (the ESCI profile; none is an attribute value of any type).
+TITLE_MARKETING: tuple[str, ...] = (
+    "Premium Quality", "Upgraded Version", "Best Seller", "Value Pack", "Pack of 2", "2024 Edition",
+    "Gift Idea", "Easy to Use", "Classic Design", "Original",
+)
+
 #: words a "type" query may add that constrain nothing.
 NOISE_WORDS: tuple[str, ...] = ("best", "cheap", "affordable", "new", "sale", "top rated", "good quality")
