@@ -135,5 +135,5 @@ def test_profile_keys_are_world_config_fields() -> None:
     from leser_bench.data.loading import dataset_config
 
     source, config = dataset_config(_profile("world_esci"))
-    assert source == "world" and config.name == "world_esci" and config.n_products == 6000
+    assert source.name == "world" and config.name == "world_esci" and config.n_products == 6000
     assert Path(CONF_DIR / "dataset" / "world_esci.yaml").read_text().count("arXiv 2206.06588") == 1
