@@ -36,6 +36,7 @@ from leser_bench.io import trec
 from leser_bench.io.runs import read_external_run
 from leser_bench.abtest import ABTestConfig, abtest_config_from, interleave, simulate_ab
 from leser_bench.stats import StatsConfig, compare, correct, stats_config_from
+from leser_bench.stats.chosen import write_pairs
 from leser_bench.io.cache import atomic_write_text
 from leser_bench.errors import UserError
 from leser_bench.stats.render import abtest_markdown, significance_markdown
@@ -255,6 +256,7 @@ def analyze(run_dir: Path, baseline: str = "identity", stats_config: StatsConfig
     stats_table = compare(data.per_query, baseline, stats_config, all_pairs=all_pairs)
     ab_table, notes = run_abtests(data, baseline, abtest_config) if with_abtest else (pd.DataFrame(), [])
     atomic_write_text(out_dir / "stats.csv", stats_table.to_csv(index=False))
+    pairs_table = write_pairs(data.per_query, stats_config, out_dir)
     atomic_write_text(out_dir / "abtest.csv", ab_table.to_csv(index=False))
     md = ["# Analysis", "", f"Run directory: `{run_dir}`; baseline: `{baseline}`.", ""]
     if external:
@@ -266,6 +268,8 @@ def analyze(run_dir: Path, baseline: str = "identity", stats_config: StatsConfig
         md += ["External runs scored beside the run's methods (same qrels, queries and measures, cut to the "
                "run's depth): " + ", ".join(f"`{name}` (`{path}`)" for name, path in external.items()) + ".", ""]
     md += ["## Significance", "", significance_markdown(stats_table)]
+    if pairs_table is not None:
+        md += ["## Chosen pairs (`stats.pairs`, corrected among themselves)", "", significance_markdown(pairs_table)]
     if with_abtest:
         md += ["## Simulated online evaluation", "", abtest_markdown(ab_table) if not ab_table.empty
                else "_No method besides the baseline has a run file._\n"]

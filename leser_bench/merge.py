@@ -88,6 +88,15 @@ def find_parts(paths: Sequence[Path]) -> list[Part]:
     return [read_part(d) for d in dirs]
 
 
+def comparisons(sweep_dir: Path) -> list[list[Part]]:
+    """The parts of a sweep folder grouped by comparison (equal configs but for ``run_only``), in order."""
+    groups: dict[str, list[Part]] = {}
+    for part in find_parts([sweep_dir]):
+        key = json.dumps({k: v for k, v in part.config.items() if k != "run_only"}, sort_keys=True, default=str)
+        groups.setdefault(key, []).append(part)
+    return list(groups.values())
+
+
 def _is_merged(info_path: Path) -> bool:
     """A joined directory left in a sweep folder by an earlier merge (not a part)."""
     try:

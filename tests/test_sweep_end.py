@@ -39,3 +39,25 @@ def test_a_sweep_ends_with_paired_tests_across_its_runs(tmp_path: Path) -> None:
         assert row.diff == pytest.approx(expected, abs=1e-12), (row.run_method, row.measure)
     # the sweep's runs are not parts: nothing was merged
     assert not (sweep / "merged").exists()
+
+
+@pytest.mark.slow
+def test_seeds_times_methods_on_submitit_local_merge_per_seed_into_the_one_process_runs(tmp_path: Path) -> None:
+    """issue 17's acceptance: `--multirun hydra/launcher=local seed=1,2 run_only=...` (four jobs) ends with
+    one merged comparison per seed, each equal to that seed's one-process run."""
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="needs the launchers extra (submitit)")
+    sweep, env = tmp_path / "sweep", {**os.environ, "LESER_BENCH_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+
+    def run(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "leser_bench", *args, *SMALL], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=1200)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    run("--multirun", "hydra/launcher=local", "seed=1,2", "run_only=identity,rm3", f"hydra.sweep.dir={sweep}")
+    run("seed=2", f"hydra.run.dir={tmp_path / 'single2'}")
+    assert sorted(p.name for p in sweep.iterdir() if p.name.startswith("merged")) == ["merged-1", "merged-2"]
+    for name in ("metrics.csv", "per_query.csv", "stats.csv"):
+        assert (sweep / "merged-2" / name).read_bytes() == (tmp_path / "single2" / name).read_bytes(), name
+    md = (sweep / "leaderboard.md").read_text(encoding="utf-8")
+    assert "seed=1" in md and "seed=2" in md  # the two comparisons side by side (different worlds: no pairing)
+    assert "No two runs share a data set and a query set" in md

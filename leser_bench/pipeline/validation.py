@@ -162,7 +162,10 @@ def validate(cfg: DictConfig) -> None:
         check_method_settings(key, method_cfg, view)
     check_evaluation_config(cfg.evaluation)
     check_budget(cfg.get("budget") or {})
-    stats_config_from(cfg.get("stats"))
+    pairs = stats_config_from(cfg.get("stats")).pairs
+    unknown = sorted({name for pair in pairs for name in pair} - set(methods))
+    if unknown:
+        raise ConfigError(f"stats.pairs names {unknown}, which are not among the methods run: {list(methods)}")
     abtest_config_from(cfg.get("abtest"))
     tracking_config(cfg)
     try:

@@ -20,6 +20,10 @@ from leser_bench.report.runinfo import RunInfo, git_state, now_iso, package_vers
 from leser_bench.io.trec import read_run
 
 
+PAIRS_NOTE = ("The comparisons `stats.pairs` names, tested as their own family (the correction spans these "
+              "tests only; `stats_pairs.csv`).")
+
+
 def markdown_report(inputs: ReportInputs) -> str:
     """The Markdown twin: the HTML report's tables without plots or scripts."""
     from leser_bench.stats.render import abtest_markdown, significance_markdown  # noqa: PLC0415
@@ -28,6 +32,8 @@ def markdown_report(inputs: ReportInputs) -> str:
     sections = ["_The HTML twin of this report (`report.html`) adds plots and a per-query explorer._"]
     if inputs.stats_vs_baseline() is not None:
         sections.append("## Significance vs the baseline\n\n" + significance_markdown(inputs.stats))
+    if inputs.pairs is not None and not inputs.pairs.empty:
+        sections.append("## Chosen pairs\n\n" + PAIRS_NOTE + "\n\n" + significance_markdown(inputs.pairs))
     if inputs.abtest is not None and not inputs.abtest.empty:
         ab_section = "## Simulated online A/B test and interleaving\n\n" + abtest_markdown(inputs.abtest)
         if "click_probabilities" in inputs.abtest.columns:

@@ -81,6 +81,8 @@ def report_context(inputs: ReportInputs, explorer: ExplorerConfig | None = None)
                        and not inputs.full_board.empty else None),
         "significance": markdown_html(significance_markdown(inputs.stats)) if stats_table is not None else None,
         "abtest": markdown_html(abtest_markdown(ab)) if ab is not None else None,
+        "pairs": (markdown_html(significance_markdown(inputs.pairs))
+                  if inputs.pairs is not None and not inputs.pairs.empty else None),
         "plots": plots.all_plots(inputs), "wins": tables.wins_and_losses(inputs),
         "training": tables.training_summary(inputs.training),
         "explorer_json": script_json(explorer_data(inputs, explorer)),

@@ -49,6 +49,8 @@ class ReportInputs:
     query_sets: dict[str, Any] | None = None
     #: metrics_full.csv: the methods that ran on every query of the split, over all of it.
     full_board: pd.DataFrame | None = None
+    #: ``stats_pairs.csv``: the comparisons ``stats.pairs`` chose (None without).
+    pairs: pd.DataFrame | None = None
 
     def main_set_note(self) -> str:
         main = (self.query_sets or {}).get("main") or {}
@@ -257,6 +259,7 @@ def load_inputs(run_dir: Path, training_csv: Path | None = None) -> ReportInputs
         training=read_training(training_path), training_path=training_path,
         query_sets=read_query_sets(run_dir / "query_sets.json"),
         full_board=read_board(run_dir / "metrics_full.csv", required=False),
+        pairs=read_csv(run_dir / "stats_pairs.csv", required=False),
     )
 
 

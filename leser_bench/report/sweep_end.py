@@ -1,7 +1,8 @@
 """What a Hydra multirun ends with (a Hydra callback, ``hydra.callbacks.sweep_end`` in conf/config.yaml).
 
 When every job of the sweep was a part of a split comparison (``run_only``), the parts are merged into
-``<sweep dir>/merged`` (:mod:`leser_bench.merge`); otherwise the runs get the cross-run leaderboard with
+``<sweep dir>/merged`` (:mod:`leser_bench.merge`; one ``merged-<n>`` per comparison when the sweep varied
+more than ``run_only``, e.g. seeds, then the leaderboard over them); otherwise the runs get the cross-run leaderboard with
 paired tests across runs (:mod:`leser_bench.report.leaderboard`) in the sweep directory. The jobs have
 finished by then: a failure here is logged with the command that redoes it, never raised.
 """
@@ -44,11 +45,7 @@ def finish_sweep(sweep_dir: Path) -> Path | None:
         return None
     try:
         if all_parts:
-            from leser_bench.merge import find_parts, merge  # noqa: PLC0415
-
-            merged = merge(find_parts([sweep_dir]), sweep_dir / "merged")
-            log.info("merged %d parts into %s", len(runs), merged)
-            return merged
+            return _merge_comparisons(sweep_dir)
         from leser_bench.report.leaderboard import write_leaderboard  # noqa: PLC0415
 
         html, _ = write_leaderboard([sweep_dir], sweep_dir)
@@ -59,6 +56,24 @@ def finish_sweep(sweep_dir: Path) -> Path | None:
         log.warning("the sweep's %s failed: %s (redo it with `%s %s`)",
                     "merge" if all_parts else "leaderboard", exc, redo, sweep_dir)
         return None
+
+
+def _merge_comparisons(sweep_dir: Path) -> Path:
+    """Merge the parts of each comparison of the sweep: one (``merged/``), or several when the sweep also
+    varied something else, e.g. ``seed=1,2`` (``merged-1/``, ``merged-2/`` …, then the cross-run
+    leaderboard over them, with paired tests across the comparisons)."""
+    from leser_bench.merge import comparisons, merge  # noqa: PLC0415
+    from leser_bench.report.leaderboard import write_leaderboard  # noqa: PLC0415
+
+    groups = comparisons(sweep_dir)
+    if len(groups) == 1:
+        merged = merge(groups[0], sweep_dir / "merged")
+        log.info("merged %d parts into %s", len(groups[0]), merged)
+        return merged
+    outs = [merge(parts, sweep_dir / f"merged-{n}") for n, parts in enumerate(groups, start=1)]
+    log.info("merged %d comparisons: %s", len(outs), ", ".join(str(o) for o in outs))
+    html, _ = write_leaderboard(outs, sweep_dir)
+    return html
 
 
 class SweepEnd(Callback):

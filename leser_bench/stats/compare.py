@@ -7,6 +7,7 @@ earned nothing), so every method is compared on the same union of queries.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations
 
 import numpy as np
@@ -81,6 +82,14 @@ def _pairs(methods: list[str], baseline: str | None, all_pairs: bool) -> list[tu
     return [(order[j], order[i]) for i, j in combinations(range(len(order)), 2)]
 
 
+def _chosen(methods: list[str], pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Explicit (method, reference) pairs, each name one of the table's methods."""
+    unknown = sorted({name for pair in pairs for name in pair} - set(methods))
+    if unknown:
+        raise PerQueryError(f"stats.pairs names {unknown}, not among the methods: {', '.join(methods)}")
+    return [(str(a), str(b)) for a, b in pairs]
+
+
 def correct(p_values: np.ndarray, alpha: float, correction: str) -> tuple[np.ndarray, np.ndarray]:
     """(corrected p, reject) with statsmodels ``multipletests``; "none" leaves p as it is."""
     p = np.asarray(p_values, dtype=float)
@@ -119,7 +128,7 @@ def summarize(per_query: pd.DataFrame, config: StatsConfig | None = None) -> pd.
 
 
 def compare(per_query: pd.DataFrame, baseline: str | None, config: StatsConfig | None = None,
-            all_pairs: bool = False) -> pd.DataFrame:
+            all_pairs: bool = False, pairs: Sequence[tuple[str, str]] | None = None) -> pd.DataFrame:
     """Compare every method with ``baseline`` (or every pair) on every measure.
 
     One row per (method, baseline, measure). ``diff`` = mean(method) - mean(baseline) with a
@@ -130,7 +139,7 @@ def compare(per_query: pd.DataFrame, baseline: str | None, config: StatsConfig |
     """
     config = config or StatsConfig()
     methods, measures, qids, cube = per_query_cube(per_query)
-    pairs = _pairs(methods, baseline, all_pairs)
+    pairs = _chosen(methods, pairs) if pairs else _pairs(methods, baseline, all_pairs)
     col = {m: i for i, m in enumerate(methods)}
     n, n_methods = len(qids), len(methods)
     if n < 2:

@@ -33,8 +33,17 @@ class StatsConfig:
     ci_method: str = "bca"
     ci_level: float = 0.95
     seed: int = 0
+    #: extra pairs ``[[method, reference], ...]`` tested as their own family (``stats_pairs.csv``, the
+    #: correction across those tests only), e.g. ``[[leser, sft], [leser, rm3]]``; stats.csv is unchanged.
+    pairs: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
+        pairs = tuple(tuple(p) for p in (self.pairs or ()) if isinstance(p, (list, tuple)))
+        if len(pairs) != len(self.pairs or ()) or any(len(p) != 2 or not all(isinstance(x, str) for x in p)
+                                                      or p[0] == p[1] for p in pairs):
+            raise ConfigError(f"stats.pairs={self.pairs!r}: expected [[method, reference], ...] of two "
+                                   "different method names")
+        object.__setattr__(self, "pairs", pairs)
         check_choice("stats.test", self.test, TESTS)
         check_choice("stats.correction", self.correction, CORRECTIONS)
         check_choice("stats.ci_method", self.ci_method, CI_METHODS)
