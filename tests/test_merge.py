@@ -23,7 +23,7 @@ from leser_bench.merge import MergeError, find_parts, merge
 
 pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="needs the launchers extra (submitit)")
 
-SMALL = ["+experiment=regression", "dataset.n_products=800", "dataset.n_train=12", "dataset.n_test=24",
+SMALL = ["+experiment=regression", "dataset.n_products=800", "dataset.n_train=8", "dataset.n_test=12",
          "methods.leser.train.max_steps=2", "stats.n_permutations=400", "stats.n_bootstrap=100",
          "abtest.n_users=400", "abtest.interleaving_impressions=200"]
 METHODS = ["identity", "rm3", "context_aware", "leser"]
@@ -49,6 +49,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # the module's two runs: about 6 minutes on 2 idle cores, far more when shared
 def test_split_per_method_and_merged_equals_the_one_process_run(runs: dict[str, Path]) -> None:
     single, merged = runs["single"], runs["merged"]
     parts = sorted(p.parent.name for p in runs["sweep"].glob("*/run_info.json"))
@@ -72,6 +73,7 @@ def test_split_per_method_and_merged_equals_the_one_process_run(runs: dict[str, 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_parts_that_do_not_belong_together_are_refused_before_anything_is_written(runs: dict[str, Path],
                                                                                   tmp_path: Path) -> None:
     sweep = runs["sweep"]

@@ -42,6 +42,7 @@ def test_a_sweep_ends_with_paired_tests_across_its_runs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_seeds_times_methods_on_submitit_local_merge_per_seed_into_the_one_process_runs(tmp_path: Path) -> None:
     """issue 17's acceptance: `--multirun hydra/launcher=local seed=1,2 run_only=...` (four jobs) ends with
     one merged comparison per seed, each equal to that seed's one-process run."""
