@@ -14,7 +14,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from leser_bench.report.browser import chromium_path, dump_dom, screenshot
+from leser_bench.report.browser import chromium_path, dump_dom, full_page_screenshot, screenshot
 from report_fixture import IMG, SCRIPT, TEMPLATE, build_run_dir
 
 pytestmark = pytest.mark.skipif(chromium_path() is None,
@@ -81,6 +81,19 @@ def test_screenshot_shows_a_rendered_page(run_dir: Path, tmp_path: Path) -> None
     low, high = image.getextrema()
     assert high - low > 100  # text and tables, not a blank page
     assert len(image.getcolors(maxcolors=1 << 16) or range(1 << 16)) > 20
+
+
+def test_full_page_screenshot_holds_the_whole_report(run_dir: Path, tmp_path: Path) -> None:
+    """issue 16: the whole page through Playwright (driving the same Chromium), not its first pixels."""
+    pytest.importorskip("playwright", reason="needs Playwright (the dev extra)")
+    from PIL import Image
+
+    png = full_page_screenshot(run_dir / "report.html", tmp_path / "full.png", width=1200)
+    image = Image.open(png).convert("L")
+    assert image.size[0] == 1200 and image.size[1] > 3000  # a report is far taller than one window
+    bottom = image.crop((0, image.size[1] - 400, 1200, image.size[1]))
+    low, high = bottom.getextrema()
+    assert high - low > 100  # the page's end is rendered too, not blank
 
 
 def test_leaderboard_and_plots_render(probe: dict) -> None:
