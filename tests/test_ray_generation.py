@@ -31,6 +31,7 @@ import json, sys
 import ray
 from leser_bench.llm.factory import build_backend
 from leser_bench.llm.ray_backend import RayBackend
+from leser_bench.llm.types import GenerationConfig
 
 model, prompts = sys.argv[1], json.loads(sys.argv[2])
 base = {"path": model, "gguf_package": None, "cache_generations": False, "num_threads": 1}
