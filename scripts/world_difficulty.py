@@ -22,11 +22,12 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import OmegaConf
 
+from leser_bench.config import CONF_DIR
 from leser_bench.data.loading import dataset_config
 from leser_bench.data.world import WorldConfig, generate_world
 from leser_bench.data.world.difficulty import difficulty_table, judgment_stats
 
-CONF_DATASET = Path(__file__).resolve().parents[1] / "conf" / "dataset"
+CONF_DATASET = CONF_DIR / "dataset"
 
 
 def profile_config(profile: str, seed: int) -> WorldConfig:
@@ -36,8 +37,8 @@ def profile_config(profile: str, seed: int) -> WorldConfig:
         sys.exit(f"--profile {profile!r}: no file {path}")
     node = OmegaConf.create({"seed": seed, "node": OmegaConf.load(path)})
     source, config = dataset_config(OmegaConf.to_container(node, resolve=True)["node"])  # type: ignore[index]
-    if source != "world":
-        sys.exit(f"--profile {profile!r} is a {source!r} data set, not an embedded world")
+    if getattr(source, "name", source) != "world":
+        sys.exit(f"--profile {profile!r} is a {getattr(source, 'name', source)!r} data set, not an embedded world")
     return config
 
 

@@ -57,6 +57,7 @@ class TrainingSetup:
     answer_prefix: str = ""
     _prompts: dict[str, list[dict[str, str]]] = field(default_factory=dict, repr=False)
     _context: dict[str, list[Product]] = field(default_factory=dict, repr=False)
+    _feedback: dict[str, list[str]] | None = field(default=None, repr=False)
     _tokenizer: Any = field(default=None, repr=False)
 
     @property
@@ -79,10 +80,16 @@ class TrainingSetup:
                                            self.dataset.product_index())
         return self._context
 
+    def feedback(self) -> dict[str, list[str]]:
+        """query id -> the PRF terms the prompt shows (``prompt.prf_terms`` of them; empty lists when 0)."""
+        if self._feedback is None:
+            self._feedback = feedback_context(self.retriever, self.train.queries, self.prompt.prf_terms)
+        return self._feedback
+
     def prompts(self) -> dict[str, list[dict[str, str]]]:
         if not self._prompts:
             context = self.context()
-            terms = feedback_context(self.retriever, self.train.queries, self.prompt.prf_terms)
+            terms = self.feedback()
             self._prompts = {q.id: build_messages(q, self.prompt, self.rules, context[q.id], terms=terms[q.id])
                              for q in self.train.queries}
         return self._prompts

@@ -35,7 +35,7 @@ from leser_bench.training.checkpoints import train_from
 from leser_bench.training.curves import CurveRecorder
 from leser_bench.training.data import TrainingSetup, model_source
 from leser_bench.training.reward import RewardConfig
-from leser_bench.training.sft_targets import BUILDERS, context_title_targets, rejection_targets, title_targets
+from leser_bench.training.sft_targets import BUILDERS, SELECTIONS, context_title_targets, rejection_targets, title_targets
 
 __all__ = ["SFTSettings", "train_sft", "context_title_targets", "rejection_targets", "title_targets"]
 
@@ -61,6 +61,11 @@ class SFTSettings:
     sample_batch_size: int = 8
     # -- exact titles --
     titles_per_query: int = 3
+    # -- context titles --
+    #: per_query: each query's best combination by the search reward; template: the one answer shape
+    #: (the first k shown titles, with or without the prompt's PRF terms) whose mean reward over the
+    #: training queries is best, used for every query.
+    selection: str = "per_query"
     # -- training --
     max_queries: int = 96
     num_train_epochs: float = 2.0
@@ -88,6 +93,8 @@ class SFTSettings:
     def __post_init__(self) -> None:
         if self.targets not in TARGETS:
             raise ValueError(f"train.targets={self.targets!r}; allowed: {list(TARGETS)}")
+        if self.selection not in SELECTIONS:
+            raise ValueError(f"train.selection={self.selection!r}; allowed: {list(SELECTIONS)}")
         if self.n_samples < 1 or self.titles_per_query < 1:
             raise ValueError("train.n_samples and train.titles_per_query must be >= 1")
 

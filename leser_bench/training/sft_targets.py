@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import json
 import re
+import logging
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from leser_bench.llm import GenerationConfig, build_backend
 from leser_bench.policy.rules import RuleChecker, tokens
 from leser_bench.training.data import TrainingSetup
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from leser_bench.data.records import Product
@@ -93,44 +96,107 @@ def _contains(words: list[str], phrase: list[str]) -> bool:
 
 
 def context_title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
-    """For each query, every ordered combination of 1..``prompt.n_expansions`` rule-abiding debranded
-    titles of the products shown in its prompt is scored by the search reward (one batched search for
-    all queries); the best one is the target when its weighted reward exceeds ``min_reward``.
-    Combinations whose answer would not fit in ``max_new_tokens`` tokens are not considered."""
+    """Targets from what the prompt shows, chosen by the search reward (one batched search for all queries).
+
+    The items are the rule-abiding debranded titles of the shown products and, when the prompt shows
+    PRF terms (``prompt.prf_terms``), those terms without catalogue brands as one more item.
+    ``selection: per_query``: every ordered combination of 1..``prompt.n_expansions`` items is scored
+    and each query's best is its target when its weighted reward exceeds ``min_reward``.
+    ``selection: template``: the answer shapes "the PRF terms (or not), then the first k titles" are
+    scored on every query, and the shape with the best mean reward gives every query its target (a
+    consistent behaviour a small model can learn; a query's best combination depends on judgments
+    it cannot see). Answers that would not fit in ``max_new_tokens`` tokens are not considered
+    (template: its last titles are dropped until it fits)."""
     reward = setup.reward(settings.reward)
     checker = RuleChecker(setup.rules)
     brands = setup.brands()
     tokenizer = setup.tokenizer()
     shown = setup.context()
+    feedback = setup.feedback()
     rows = setup.rows()
+
+    def fits(option: list[str]) -> bool:
+        continuation = _completion(option, setup.answer_prefix)
+        return len(tokenizer(continuation, add_special_tokens=False)["input_ids"]) <= settings.max_new_tokens
+
     per_query: list[list[list[str]]] = []
-    ids: list[str] = []
-    completions: list[str] = []
+    shapes: list[list[str]] = []
     for row in rows:
         titles = list(dict.fromkeys(debranded_title(p, row["query"]) for p in shown[row["query_id"]]))
         usable = [t for t in titles if t and checker.check(row["query"], [t], brands).kept == [t]]
-        options = []
-        for size in range(1, setup.prompt.n_expansions + 1):
-            for combo in combinations(usable, size):
-                continuation = _completion(list(combo), setup.answer_prefix)
-                if len(tokenizer(continuation, add_special_tokens=False)["input_ids"]) <= settings.max_new_tokens:
-                    options.append(list(combo))
-                    completions.append(continuation)
+        prf = _prf_item(feedback.get(row["query_id"], []), row["query"], checker, brands)
+        if settings.selection == "template":
+            options, names = _template_options(usable, prf, setup.prompt.n_expansions, fits)
+            shapes.append(names)
+        else:
+            items = usable + ([prf] if prf else [])
+            options = [list(c) for n in range(1, setup.prompt.n_expansions + 1)
+                       for c in combinations(items, n) if fits(list(c))]
         per_query.append(options)
-        ids += [row["query_id"]] * len(options)
+    ids = [row["query_id"] for row, options in zip(rows, per_query) for _ in options]
+    completions = [_completion(o, setup.answer_prefix) for options in per_query for o in options]
     scored = reward.score(ids, completions) if completions else []
-    records, at = [], 0
-    for row, options in zip(rows, per_query):
-        block = scored[at : at + len(options)]
+    blocks, at = [], 0
+    for options in per_query:
+        blocks.append(scored[at : at + len(options)])
         at += len(options)
+    chosen = _best_shape(shapes, blocks, settings) if settings.selection == "template" else None
+    records = []
+    for i, (row, options, block) in enumerate(zip(rows, per_query, blocks)):
         totals = [s.total(settings.reward.weights) for s in block]
-        # the rules may still drop one title of a combination as a near-duplicate of another: skip those
-        best = _best(totals, [j for j, s in enumerate(block) if list(s.kept) == options[j]], settings.min_reward)
-        records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
-                        "samples": [answer_text(o) for o in options], "rewards": totals,
-                        "target": answer_text(options[best]) if best is not None else None,
-                        "target_reward": totals[best] if best is not None else None})
+        # the rules may still drop one item of a combination as a near-duplicate of another: skip those
+        clean = [j for j, s in enumerate(block) if list(s.kept) == options[j]]
+        if chosen is None:
+            best = _best(totals, clean, settings.min_reward)
+        else:
+            best = next((j for j in clean if shapes[i][j] == chosen), None)
+        record = {"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
+                  "samples": [answer_text(o) for o in options], "rewards": totals,
+                  "target": answer_text(options[best]) if best is not None else None,
+                  "target_reward": totals[best] if best is not None else None}
+        if chosen is not None:
+            record["template"] = chosen
+        records.append(record)
     return records
+
+
+def _prf_item(terms: list[str], query: str, checker: RuleChecker, brands: Any) -> str | None:
+    """The prompt's PRF terms as one expansion, catalogue brands left out; None when nothing rule-abiding is left."""
+    kept = [t for t in terms if not brands.find([t])]
+    item = " ".join(kept)
+    return item if item and checker.check(query, [item], brands).kept == [item] else None
+
+
+def _template_options(titles: list[str], prf: str | None, n_expansions: int,
+                      fits: Any) -> tuple[list[list[str]], list[str]]:
+    """One answer per shape ``prf+k`` / ``k`` (the PRF item first, then the first k titles), shrunk to fit."""
+    options, names = [], []
+    for with_prf in ([False, True] if prf else [False]):
+        for k in range(0, n_expansions + 1):
+            head = [prf] if with_prf and prf else []
+            option = head + titles[: max(0, min(k, n_expansions - len(head)))]
+            while len(option) > len(head) and not fits(option):
+                option = option[:-1]
+            if option and fits(option):
+                options.append(option)
+                names.append(("prf+" if with_prf else "") + f"{k} titles")
+    return options, names
+
+
+def _best_shape(shapes: list[list[str]], blocks: list[list[Any]], settings: SFTSettings) -> str:
+    """The shape with the best mean weighted reward over the queries (a query that cannot form it counts as
+    falling back to the raw query: 0); ties go to the first shape in order."""
+    order = list(dict.fromkeys(name for names in shapes for name in names))
+    if not order:
+        raise ValueError("SFT (context_titles, selection=template): no query could form any answer shape")
+    totals = dict.fromkeys(order, 0.0)
+    for names, block in zip(shapes, blocks):
+        for name, scored in zip(names, block):
+            totals[name] += scored.total(settings.reward.weights)
+    best = max(order, key=lambda name: (totals[name], -order.index(name)))
+    log.info("SFT targets: answer shape %r chosen by mean search reward (%s)", best,
+             ", ".join(f"{n} {totals[n] / len(shapes):+.3f}" for n in order))
+    return best
 
 
 def _best(totals: list[float], allowed: list[int], min_reward: float) -> int | None:
@@ -152,4 +218,5 @@ def _completion(expansions: list[str], answer_prefix: str) -> str:
     return answer[len(answer_prefix):] if answer_prefix and answer.startswith(answer_prefix) else answer
 
 
+SELECTIONS = ("per_query", "template")
 BUILDERS = {"rejection": rejection_targets, "exact_titles": title_targets, "context_titles": context_title_targets}
