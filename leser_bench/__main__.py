@@ -80,8 +80,23 @@ def check_shown_config(argv: list[str]) -> None:
         sys.exit(2)
 
 
+def check_modes(argv: list[str]) -> None:
+    """Hydra raises a bare ValueError (a traceback) for two of --run/--multirun/--cfg/--info together:
+    say it in one line instead, with exit status 2 like every other usage error."""
+    from hydra._internal.utils import get_args_parser  # noqa: PLC0415 - Hydra's own command-line parser
+
+    args, _ = get_args_parser().parse_known_args(argv)
+    given = [flag for flag, value in (("--run", args.run), ("--multirun", args.multirun), ("--cfg", args.cfg),
+                                      ("--info", args.info), ("--shell-completion", args.shell_completion)) if value]
+    if len(given) > 1:
+        print(f"error: {' and '.join(given)} cannot be given together: choose one (a run, a multirun, "
+              "or showing the config/info)", file=sys.stderr)
+        sys.exit(2)
+
+
 def cli() -> None:
     """The command (``python -m leser_bench``, the ``leser-bench`` script)."""
+    check_modes(sys.argv[1:])
     check_shown_config(sys.argv[1:])
     main()
 

@@ -9,6 +9,7 @@ perfectly among those candidates, not a method. Used to decide which recipe vari
 training (docs/training.md). Usage::
 
     python scripts/expansion_headroom.py [--profile world] [--split valid] [--n-valid 100] [--n-test 100]
+                                         [--n-products N] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -47,11 +48,14 @@ def main() -> None:
     parser.add_argument("--split", default="valid")
     parser.add_argument("--n-valid", type=int, default=100)
     parser.add_argument("--n-test", type=int, default=100)
+    parser.add_argument("--n-products", type=int, default=None, help="a smaller catalogue (default: the profile's)")
     parser.add_argument("--context-k", type=int, default=5)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "headroom_cache")
     args = parser.parse_args()
 
     config = dataclasses.replace(profile_config(args.profile, args.seed), n_valid=args.n_valid, n_test=args.n_test)
+    if args.n_products:
+        config = dataclasses.replace(config, n_products=args.n_products)
     dataset = generate_world(config)
     split = dataset.split(args.split)
     queries = split.queries
@@ -76,7 +80,7 @@ def main() -> None:
         "oracle:title combos + prf10": lambda q: [list(c) + [" ".join(prf[q.id])]
                                                  for n in (0, 1, 2, 3) for c in combinations(titles[q.id], n)],
     }
-    checker, tokenizer = RuleChecker(), _tokenizer()
+    checker, tokenizer = RuleChecker(), _tokenizer(args.cache)
     violations, lengths = {}, {}
     for label, texts in fixed.items():
         results = {q.id: checker.check(q.text, texts[q.id], brands) for q in queries}
@@ -125,13 +129,13 @@ def _paired(per_query: pd.DataFrame, name: str) -> pd.DataFrame:
     return pd.DataFrame(out).T
 
 
-def _tokenizer():  # type: ignore[no-untyped-def]
+def _tokenizer(cache: Path):  # type: ignore[no-untyped-def]
+    """SmolLM2's tokenizer (the default policy's): answer lengths in the tokens generation counts."""
     from transformers import AutoTokenizer  # noqa: PLC0415
 
-    from leser_bench.llm.config import ModelConfig  # noqa: PLC0415
-    from leser_bench.training.data import model_source  # noqa: PLC0415
+    from leser_bench.training.tiny import smollm2_tokenizer_dir  # noqa: PLC0415
 
-    return AutoTokenizer.from_pretrained(model_source(ModelConfig()))
+    return AutoTokenizer.from_pretrained(smollm2_tokenizer_dir(cache))
 
 
 def _oracle(retriever, queries, family, qrels, measures) -> pd.DataFrame:  # type: ignore[no-untyped-def]

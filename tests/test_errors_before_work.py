@@ -467,3 +467,12 @@ def test_a_mapping_override_that_hydra_would_merge_is_refused_with_the_replacing
     replaced = cli("leser_bench", "suite=prf", "~retriever.field_weights", "+retriever.field_weights={contents: 1.0}",
                    "--cfg", "job", timeout=120)
     assert replaced.returncode == 0 and "title: 1.0" not in replaced.stdout, replaced.stderr
+
+
+def test_two_hydra_modes_together_are_one_error_line_not_a_traceback() -> None:
+    result = cli("leser_bench", "--cfg", "job", "--multirun", "suite=prf", timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: --multirun and --cfg cannot be given together: choose one (a run, a multirun, or showing the "
+        "config/info)"]

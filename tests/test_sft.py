@@ -124,6 +124,46 @@ def test_context_title_targets_pick_the_best_rewarded_shown_titles(world, retrie
         assert len(setup.tokenizer()(continuation, add_special_tokens=False)["input_ids"]) <= 24
 
 
+def test_template_selection_gives_every_query_the_shape_with_the_best_mean_reward(
+        world, retriever: Retriever, tiny_model: Path, tmp_path: Path) -> None:
+    setup = TrainingSetup(world, retriever, prompt_config({**PROMPT, "prf_terms": 6}), RulesConfig(),
+                          model_cfg(tiny_model, tmp_path), relevant_grade=3, max_queries=6)
+    settings = SFTSettings.from_dict({"targets": "context_titles", "selection": "template", "max_new_tokens": 40,
+                                      "max_queries": 6})
+    records = context_title_targets(setup, settings)
+    reward = setup.reward(settings.reward)
+    shown, terms, brands = setup.context(), setup.feedback(), setup.brands()
+    assert all(len(t) == 6 for t in terms.values())  # what the prompt shows
+    chosen = {r["template"] for r in records}
+    assert len(chosen) == 1
+    shape = chosen.pop()
+    # recompute every shape's mean reward by hand from the options: the chosen one is the best
+    sums: dict[str, float] = {}
+    for r in records:
+        titles = [debranded_title(p, r["query"]) for p in shown[r["query_id"]]]
+        prf = " ".join(t for t in terms[r["query_id"]] if not brands.find([t]))
+        for text, value in zip(r["samples"], r["rewards"]):
+            option = json.loads(text)
+            assert reward.total(r["query_id"], text[len(setup.answer_prefix):]) == pytest.approx(value)
+            with_prf = option[0] == prf
+            rest = option[1:] if with_prf else option
+            assert rest == titles[: len(rest)]  # the first k shown titles, in order
+            name = ("prf+" if with_prf else "") + f"{len(rest)} titles"
+            sums[name] = sums.get(name, 0.0) + value
+    assert sums[shape] == pytest.approx(max(sums.values()))
+    with_target = [r for r in records if r["target"]]
+    assert len(with_target) >= 4
+    for r in with_target:  # the same shape everywhere (fewer titles only where fewer were shown or fit)
+        target = json.loads(r["target"])
+        assert (target[0] == " ".join(t for t in terms[r["query_id"]] if not brands.find([t]))) == \
+            shape.startswith("prf+")
+        continuation = r["target"][len(setup.answer_prefix):]
+        assert list(reward.score([r["query_id"]], [continuation])[0].kept) == target
+        assert len(setup.tokenizer()(continuation, add_special_tokens=False)["input_ids"]) <= 40
+    with pytest.raises(ValueError, match="train.selection='best'"):
+        SFTSettings.from_dict({"selection": "best"})
+
+
 @pytest.mark.slow
 def test_tiny_sft_trains_the_last_layer_and_is_seeded(world, retriever: Retriever, tiny_model: Path,
                                                      tmp_path: Path) -> None:
