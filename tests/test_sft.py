@@ -12,13 +12,12 @@ import pytest
 from leser_bench.data.world import WorldConfig, generate_world
 from leser_bench.llm.config import ModelConfig
 from leser_bench.methods import ConfigError, MethodContext
-from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
+from leser_bench.retrieval import Retriever
 from leser_bench.policy.rules import RulesConfig
 from leser_bench.training.data import TrainingSetup, prompt_config
 from leser_bench.data.records import Product
 from leser_bench.training.sft import SFTSettings, context_title_targets, rejection_targets, title_targets, train_sft
 from leser_bench.training.sft_targets import answer_text, debranded_title
-from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir
 
 TINY_SFT = {"targets": "exact_titles", "max_queries": 6, "num_train_epochs": 1, "per_device_train_batch_size": 2,
             "learning_rate": 5e-3, "torch_threads": 1, "lora": {"enabled": False, "last_n_layers": 1}}
@@ -28,18 +27,6 @@ PROMPT = {"context_k": 3, "context_fields": ["title"], "n_expansions": 3, "reaso
 @pytest.fixture(scope="module")
 def world():
     return generate_world(WorldConfig(seed=3, n_products=500, n_train=12, n_test=4))
-
-
-@pytest.fixture(scope="module")
-def retriever(world, cache_root: Path) -> Retriever:
-    r = Retriever(build_index(world.products, IndexConfig(), cache_root), RetrieverConfig())
-    yield r
-    r.close()
-
-
-@pytest.fixture(scope="module")
-def tiny_model(cache_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", smollm2_tokenizer_dir(cache_root))
 
 
 def model_cfg(model_dir: Path, cache: Path) -> ModelConfig:

@@ -16,16 +16,10 @@ import pandas as pd
 import pytest
 
 from leser_bench.training.checkpoints import checkpoint_problem, latest_checkpoint
-from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir
 
 from conftest import REPO
 
 JOB = Path(__file__).resolve().parent / "training_job.py"
-
-
-@pytest.fixture(scope="module")
-def tiny_model(cache_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", smollm2_tokenizer_dir(cache_root))
 
 
 def job(cache_root: Path, model: Path, cache: Path, out: Path, kill_after_step: int | None = None) -> tuple[int, str]:

@@ -14,11 +14,10 @@ import pytest
 from leser_bench.data.world import WorldConfig, generate_world
 from leser_bench.llm.config import ModelConfig
 from leser_bench.policy.rules import RulesConfig
-from leser_bench.retrieval import IndexConfig, Retriever, RetrieverConfig, build_index
+from leser_bench.retrieval import Retriever
 from leser_bench.training.common import load_policy
 from leser_bench.training.data import TrainingSetup, prompt_config
 from leser_bench.training.grpo import GRPOSettings, train_grpo
-from leser_bench.training.tiny import build_tiny_model, smollm2_tokenizer_dir
 from leser_bench.training.validation import ValidationMonitor, ValidationSettings
 
 RUN = {"max_steps": 3, "num_generations": 2, "per_device_train_batch_size": 4, "max_completion_length": 8,
@@ -30,18 +29,6 @@ WATCH = {"every": 2, "max_queries": 5, "batch_size": 2}
 @pytest.fixture(scope="module")
 def world():
     return generate_world(WorldConfig(seed=5, n_products=500, n_train=10, n_test=4, n_valid=6))
-
-
-@pytest.fixture(scope="module")
-def retriever(world, cache_root: Path) -> Retriever:
-    r = Retriever(build_index(world.products, IndexConfig(), cache_root), RetrieverConfig())
-    yield r
-    r.close()
-
-
-@pytest.fixture(scope="module")
-def tiny_model(cache_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", smollm2_tokenizer_dir(cache_root))
 
 
 def make_setup(world, retriever: Retriever, model_dir: Path) -> TrainingSetup:
