@@ -220,3 +220,33 @@ def test_prf_terms_from_the_same_engine_can_be_shown_in_the_prompt(
     assert "Words the search engine associates with this query: " + ", ".join(terms) in shown
     assert "associates" not in plain and shown.replace(
         "\n\nWords the search engine associates with this query: " + ", ".join(terms), "") == plain
+
+
+def test_debrand_shows_what_the_brand_rule_lets_the_policy_copy(
+        world: Dataset, world_index: Path, tmp_path: Path, smollm2_models: Path) -> None:
+    """issue 15: `prompt.debrand` shows the results' titles without their brand and PRF terms that are no
+    catalogue brand, so a policy that copies what it sees cannot break the brand rule."""
+    from leser_bench.policy.prompting import PROMPT_PRF, debranded_title, feedback_context, search_context
+    from leser_bench.policy.rules import catalogue_brands
+
+    context = make_context(world, world_index, fresh_cache(tmp_path, smollm2_models))
+    brands = catalogue_brands(world.products)
+    method = small_method(context, "context_aware")
+    queries = world.split("test").queries[:8]
+    expander = build_expander({**method, "prompt": {**method["prompt"], "prf_terms": 6, "debrand": True}}, context)
+    messages, _ = expander.prompts(queries)
+    shown = search_context(context.retriever, queries, method["prompt"]["context_k"], world.product_index())
+    clean_terms = feedback_context(context.retriever, queries, 6, brands)
+    branded = 0
+    for query, chat in zip(queries, messages):
+        text = chat[-1]["content"]
+        for product in shown[query.id]:
+            assert debranded_title(product, query.text) in text
+            if debranded_title(product, query.text) != product.title.strip():
+                branded += 1
+                assert product.title.strip() not in text
+        assert clean_terms[query.id] and not any(brands.find([t]) for t in clean_terms[query.id])
+        assert "associates with this query: " + ", ".join(clean_terms[query.id]) in text
+        rm3 = context.retriever.feedback_terms(query.text, {**PROMPT_PRF, "fb_terms": 30})
+        assert set(clean_terms[query.id]) <= set(rm3) - set(query.text.lower().split())
+    assert branded  # the test saw titles that lost their brand

@@ -66,7 +66,8 @@ class PromptedExpander:
         started = time.perf_counter()
         contexts = search_context(self._context.retriever, queries, cfg.prompt.context_k,
                                   self._context.dataset.product_index()) if cfg.prompt.context_k else {}
-        terms = feedback_context(self._context.retriever, queries, cfg.prompt.prf_terms)
+        terms = feedback_context(self._context.retriever, queries, cfg.prompt.prf_terms,
+                                 self.brands if cfg.prompt.debrand else None)
         per_query = (time.perf_counter() - started) / max(1, len(queries))
         messages = [build_messages(q, cfg.prompt, cfg.rules, contexts.get(q.id, ()), self.examples_for(q),
                                    terms.get(q.id, ())) for q in queries]

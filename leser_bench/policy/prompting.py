@@ -8,11 +8,12 @@ list of expansions, the format :func:`leser_bench.policy.parsing.parse_expansion
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from leser_bench.data.records import Product, Query
-from leser_bench.policy.rules import RulesConfig
+from leser_bench.policy.rules import PhraseIndex, RulesConfig, tokens
 
 SYSTEM_PROMPT = (
     "You expand e-commerce search queries so that the search engine finds more of the products the "
@@ -38,6 +39,9 @@ class PromptConfig:
     #: show this many of the engine's own pseudo-relevance-feedback terms for the raw query (RM3 over the
     #: same index, Pyserini's defaults; the query's own words left out); 0 = none.
     prf_terms: int = 0
+    #: show what the brand rule lets the policy copy: the results' titles without their own brand
+    #: (kept when the query names it; no ``brand`` field) and PRF terms that are no catalogue brand.
+    debrand: bool = False
 
     def __post_init__(self) -> None:
         if self.context_k < 0 or self.n_expansions < 1 or self.prf_terms < 0:
@@ -65,10 +69,15 @@ def rules_in_words(rules: RulesConfig) -> str:
     return "\n".join(lines)
 
 
-def _product_line(product: Product, fields: Sequence[str]) -> str:
+def _product_line(product: Product, fields: Sequence[str], debrand_for: str | None = None) -> str:
+    """One shown result; ``debrand_for`` (the query text) shows the title without the product's brand."""
     parts = []
     for name in fields:
-        value = " ".join(str(getattr(product, name, "") or "").split())[:160]
+        if debrand_for is not None and name == "brand":
+            continue
+        raw = debranded_title(product, debrand_for) if debrand_for is not None and name == "title" else \
+            getattr(product, name, "")
+        value = " ".join(str(raw or "").split())[:160]
         if value:
             parts.append(value if name == "title" else f"{name}: {value}")
     return " | ".join(parts)
@@ -84,7 +93,9 @@ def user_message(query: Query, config: PromptConfig, rules: RulesConfig,
                  context: Sequence[Product] = (), terms: Sequence[str] = ()) -> str:
     parts = [f'Query: "{query.text}"']
     if config.context_k and context:
-        shown = [f"{i}. {_product_line(p, config.context_fields)}" for i, p in enumerate(context[: config.context_k], 1)]
+        debrand_for = query.text if config.debrand else None
+        shown = [f"{i}. {_product_line(p, config.context_fields, debrand_for)}"
+                 for i, p in enumerate(context[: config.context_k], 1)]
         parts.append("The search engine currently returns:\n" + "\n".join(shown))
     elif config.context_k:
         parts.append("The search engine currently returns nothing for this query.")
@@ -126,14 +137,31 @@ def search_context(retriever: object, queries: Sequence[Query], k: int,
 PROMPT_PRF = {"method": "rm3", "fb_terms": 10, "fb_docs": 10, "original_query_weight": 0.5}
 
 
-def feedback_context(retriever: object, queries: Sequence[Query], n: int) -> dict[str, list[str]]:
-    """The ``n`` heaviest RM3 feedback terms of each raw query, the query's own words left out."""
+def feedback_context(retriever: object, queries: Sequence[Query], n: int,
+                     brands: PhraseIndex | None = None) -> dict[str, list[str]]:
+    """The ``n`` heaviest RM3 feedback terms of each raw query, the query's own words left out (and, with
+    ``brands``, every term the brand rule reads as a catalogue brand)."""
     if n <= 0:
         return {q.id: [] for q in queries}
     out = {}
     for q in queries:
         own = set(q.text.lower().split())
-        weights = retriever.feedback_terms(q.text, {**PROMPT_PRF, "fb_terms": max(10, n + len(own))})  # type: ignore[attr-defined]
+        extra = 10 if brands else 0  # room for the brands left out
+        weights = retriever.feedback_terms(q.text, {**PROMPT_PRF, "fb_terms": max(10, n + len(own) + extra)})  # type: ignore[attr-defined]
         ordered = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
-        out[q.id] = [t for t, _ in ordered if t.lower() not in own][:n]
+        out[q.id] = [t for t, _ in ordered if t.lower() not in own and not (brands and brands.find([t]))][:n]
     return out
+
+
+def debranded_title(product: Product, query: str) -> str:
+    """The product's title without its own brand's words (kept when the query names the brand)."""
+    brand = tokens(product.brand)
+    if not brand or _contains(tokens(query), brand):
+        return product.title.strip()
+    pattern = r"(?<!\w)" + r"\W+".join(re.escape(w) for w in brand) + r"(?!\w)"
+    text = re.sub(pattern, " ", product.title, flags=re.IGNORECASE)
+    return re.sub(r"\s+", " ", text).strip(" ,;:-")
+
+
+def _contains(words: list[str], phrase: list[str]) -> bool:
+    return any(words[i : i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))

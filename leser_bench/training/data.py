@@ -83,7 +83,8 @@ class TrainingSetup:
     def feedback(self) -> dict[str, list[str]]:
         """query id -> the PRF terms the prompt shows (``prompt.prf_terms`` of them; empty lists when 0)."""
         if self._feedback is None:
-            self._feedback = feedback_context(self.retriever, self.train.queries, self.prompt.prf_terms)
+            self._feedback = feedback_context(self.retriever, self.train.queries, self.prompt.prf_terms,
+                                              self.brands() if self.prompt.debrand else None)
         return self._feedback
 
     def prompts(self) -> dict[str, list[dict[str, str]]]:

@@ -15,13 +15,13 @@ query gives no usable target); the search-feedback builders add what they chose 
 from __future__ import annotations
 
 import json
-import re
 import logging
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from leser_bench.llm import GenerationConfig, build_backend
-from leser_bench.policy.rules import RuleChecker, tokens
+from leser_bench.policy.prompting import debranded_title
+from leser_bench.policy.rules import RuleChecker
 from leser_bench.training.data import TrainingSetup
 
 log = logging.getLogger(__name__)
@@ -79,20 +79,6 @@ def title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str,
         records.append({"query_id": row["query_id"], "query": row["query"], "prompt": row["prompt"],
                         "target": json.dumps(kept) if kept else None})
     return records
-
-
-def debranded_title(product: Product, query: str) -> str:
-    """The product's title without its own brand's words (kept when the query names the brand)."""
-    brand = tokens(product.brand)
-    if not brand or _contains(tokens(query), brand):
-        return product.title.strip()
-    pattern = r"(?<!\w)" + r"\W+".join(re.escape(w) for w in brand) + r"(?!\w)"
-    text = re.sub(pattern, " ", product.title, flags=re.IGNORECASE)
-    return re.sub(r"\s+", " ", text).strip(" ,;:-")
-
-
-def _contains(words: list[str], phrase: list[str]) -> bool:
-    return any(words[i : i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))
 
 
 def context_title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
