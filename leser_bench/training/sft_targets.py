@@ -27,7 +27,6 @@ from leser_bench.training.data import TrainingSetup
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from leser_bench.data.records import Product
     from leser_bench.training.sft import SFTSettings
 
 
