@@ -214,3 +214,19 @@ def test_sft_then_leser_reuses_the_sft_model_and_checkpoints_load(world, retriev
     assert (fresh / "sft" / "final" / "config.json").is_file()  # SFT first ...
     meta = json.loads((fresh / "meta.json").read_text())
     assert meta["base_model"] == str((fresh / "sft" / "final").resolve())  # ... then GRPO from its weights
+
+
+def test_training_dir_without_a_run_dir_is_keyed_by_the_data_not_only_its_name(tmp_path: Path) -> None:
+    """Outside a pipeline run and Hydra, two data sets with the same name and seed but other queries
+    must not write their trainings into the same directory."""
+    from types import SimpleNamespace
+
+    from leser_bench.policy.trained import output_dir
+
+    a = generate_world(WorldConfig(seed=3, n_products=500, n_train=6, n_test=3))
+    b = generate_world(WorldConfig(seed=3, n_products=500, n_train=8, n_test=3))
+    assert a.name == b.name
+    method = {"name": "leser", "kind": "leser"}
+    where = [output_dir(method, SimpleNamespace(run_dir=None, dataset=d, seed=13, cache_dir=tmp_path)) for d in (a, a, b)]
+    assert where[0] == where[1] != where[2]
+    assert where[0].parent == tmp_path / "training-runs" and where[0].name.startswith("leser-")

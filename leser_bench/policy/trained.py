@@ -77,7 +77,9 @@ def output_dir(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
             return Path(HydraConfig.get().runtime.output_dir) / "training" / name
     except (ImportError, ValueError):
         pass
-    key = content_hash(dict(method_cfg), context.dataset.name, context.seed)
+    # no run directory: a cache location keyed by what the training reads (the registry decides reuse)
+    splits = {name: [(q.id, q.text) for q in split.queries] for name, split in context.dataset.splits.items()}
+    key = content_hash(dict(method_cfg), context.dataset.name, context.seed, len(context.dataset.products), splits)
     return Path(context.cache_dir) / "training-runs" / f"{name}-{key}"
 
 
