@@ -82,7 +82,7 @@ class TrainingSetup:
 
     def feedback(self) -> dict[str, list[str]]:
         """query id -> the PRF terms the prompt shows (``prompt.prf_terms`` of them; empty lists when 0)."""
-        if self._feedback is None:
+        if self._feedback is None or set(self._feedback) != {q.id for q in self.train.queries}:
             self._feedback = feedback_context(self.retriever, self.train.queries, self.prompt.prf_terms,
                                               self.brands() if self.prompt.debrand else None)
         return self._feedback

@@ -149,7 +149,7 @@ def validation_setup(setup: Any, settings: ValidationSettings) -> Any:
         raise ValueError(f"train.validation.split={settings.split!r}: the data set has splits "
                          f"{sorted(setup.dataset.splits)} (for the embedded world set dataset.n_valid)")
     return dataclasses.replace(setup, split_name=settings.split, max_queries=settings.max_queries,
-                               _prompts={}, _context={}, _tokenizer=setup._tokenizer)
+                               _prompts={}, _context={}, _feedback=None, _tokenizer=setup._tokenizer)
 
 
 def generation_tokenizer(tokenizer: Any) -> Any:
