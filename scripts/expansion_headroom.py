@@ -15,6 +15,7 @@ training (docs/training.md). Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -25,17 +26,13 @@ import pandas as pd
 
 from leser_bench.data.records import ESCI_GRADES
 from leser_bench.data.world import generate_world
+from leser_bench.data.world.difficulty import RM3_PRF
 from leser_bench.expansion import Expansion
-from leser_bench.policy.prompting import feedback_context, search_context
+from leser_bench.policy.prompting import debranded_title, feedback_context, search_context
 from leser_bench.policy.rules import RuleChecker, catalogue_brands
-from leser_bench.training.sft_targets import debranded_title
-
-RM3 = {"method": "rm3", "fb_terms": 10, "fb_docs": 10, "original_query_weight": 0.5}
 
 
 def main() -> None:
-    import dataclasses  # noqa: PLC0415
-
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from world_difficulty import profile_config  # noqa: PLC0415
 
@@ -92,7 +89,7 @@ def main() -> None:
                                   ("rrf", 2, "rrf")]:
         retriever = Retriever(index, RetrieverConfig(query_repeat=repeat, combine=combine))
         runs = {"bm25": retriever.search([Expansion(query=q) for q in queries], k=100),
-                "rm3": retriever.search([Expansion(query=q, prf=dict(RM3)) for q in queries], k=100)}
+                "rm3": retriever.search([Expansion(query=q, prf=dict(RM3_PRF)) for q in queries], k=100)}
         for label, texts in fixed.items():
             runs[label] = retriever.search([Expansion(query=q, texts=texts[q.id]) for q in queries], k=100)
         per_query = evaluate_many(runs, split.qrels, measures)
@@ -145,7 +142,7 @@ def _oracle(retriever, queries, family, qrels, measures) -> pd.DataFrame:  # typ
     expansions, owner = [], []
     for q in queries:
         for n, texts in enumerate(family(q)):
-            expansions.append(Expansion(query=dataclasses_replace(q, f"{q.id}#{n}"), texts=texts))
+            expansions.append(Expansion(query=dataclasses.replace(q, id=f"{q.id}#{n}"), texts=texts))
             owner.append(q.id)
     run = retriever.search(expansions, k=100)
     sub_qrels = {e.query_id: qrels[o] for e, o in zip(expansions, owner) if o in qrels}
@@ -155,12 +152,6 @@ def _oracle(retriever, queries, family, qrels, measures) -> pd.DataFrame:  # typ
     best = wide.sort_values(["R@100", "nDCG@10"], ascending=False).groupby("owner").head(1)
     long = best.reset_index(drop=True).melt(id_vars="owner", var_name="measure", value_name="value")
     return long.rename(columns={"owner": "query_id"})
-
-
-def dataclasses_replace(query, new_id):  # type: ignore[no-untyped-def]
-    import dataclasses  # noqa: PLC0415
-
-    return dataclasses.replace(query, id=new_id)
 
 
 if __name__ == "__main__":
