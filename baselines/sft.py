@@ -11,13 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from leser_bench.methods import MethodContext, MethodKind
-from leser_bench.policy.trained import build_trained_policy, output_dir, parsed_settings, train_sft_model, training_split
+from leser_bench.policy.trained import (
+    build_trained_policy,
+    check_policy,
+    output_dir,
+    parsed_settings,
+    train_sft_model,
+    training_split,
+)
 
 
-def check_sft(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG001
-    """The SFT settings (leser_bench/conf/train/sft.yaml under ``train``) parse and are possible."""
+def check_sft(method_cfg: Mapping[str, Any], view: Any) -> None:
+    """The policy's prompting keys and the SFT settings (leser_bench/conf/train/sft.yaml under ``train``) parse and are possible."""
     from leser_bench.training.sft import SFTSettings  # noqa: PLC0415
 
+    check_policy(method_cfg, view)
     if not method_cfg.get("checkpoint"):
         parsed_settings(SFTSettings, method_cfg.get("train"), f"methods.{method_cfg.get('name')}.train")
 

@@ -28,7 +28,7 @@ from leser_bench.data.records import ESCI_GRADES
 from leser_bench.data.world import generate_world
 from leser_bench.data.world.difficulty import RM3_PRF
 from leser_bench.expansion import Expansion
-from leser_bench.policy.prompting import debranded_title, feedback_context, search_context
+from leser_bench.policy.prompting import clipped, debranded_title, feedback_context, search_context
 from leser_bench.policy.rules import RuleChecker, catalogue_brands
 
 
@@ -47,6 +47,8 @@ def main() -> None:
     parser.add_argument("--n-test", type=int, default=100)
     parser.add_argument("--n-products", type=int, default=None, help="a smaller catalogue (default: the profile's)")
     parser.add_argument("--context-k", type=int, default=5)
+    parser.add_argument("--title-words", type=int, default=None,
+                        help="copy only each title's first N words (prompt.title_words; the rules' max_words is 12)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "headroom_cache")
     args = parser.parse_args()
 
@@ -60,7 +62,8 @@ def main() -> None:
     index = build_index(dataset.products, IndexConfig(), cache_root=args.cache)
     shown = search_context(Retriever(index, RetrieverConfig()), queries, args.context_k, dataset.product_index())
     prf = feedback_context(Retriever(index, RetrieverConfig()), queries, 10)
-    titles = {q.id: list(dict.fromkeys(debranded_title(p, q.text) for p in shown[q.id])) for q in queries}
+    titles = {q.id: list(dict.fromkeys(clipped(debranded_title(p, q.text), args.title_words) for p in shown[q.id]))
+              for q in queries}
     brands = catalogue_brands(dataset.products)
     prf = {qid: [t for t in terms if not brands.find([t])] for qid, terms in prf.items()}  # the brand rule
 

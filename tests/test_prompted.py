@@ -250,3 +250,24 @@ def test_debrand_shows_what_the_brand_rule_lets_the_policy_copy(
         rm3 = context.retriever.feedback_terms(query.text, {**PROMPT_PRF, "fb_terms": 30})
         assert set(clean_terms[query.id]) <= set(rm3) - set(query.text.lower().split())
     assert branded  # the test saw titles that lost their brand
+
+
+def test_title_words_shows_the_head_of_each_title_and_changes_nothing_when_unset() -> None:
+    """issue 15: `prompt.title_words` cuts each shown title to its first words (trailing separators dropped);
+    unset, the prompt is what it was."""
+    from leser_bench.policy.prompting import PromptConfig, clipped, user_message
+    from leser_bench.policy.rules import RulesConfig
+
+    product = Product(id="p1", title="Acme Trail Runner Shoes, Breathable Mesh - Blue, Size 9", brand="Acme")
+    query = Query(id="q1", text="running shoes")
+    base = PromptConfig(context_k=1)
+    plain = user_message(query, base, RulesConfig(), [product])
+    assert "1. Acme Trail Runner Shoes, Breathable Mesh - Blue, Size 9\n" in plain
+    cut = user_message(query, PromptConfig(context_k=1, title_words=4), RulesConfig(), [product])
+    assert "1. Acme Trail Runner Shoes\n" in cut and "Breathable" not in cut
+    both = user_message(query, PromptConfig(context_k=1, title_words=4, debrand=True), RulesConfig(), [product])
+    assert "1. Trail Runner Shoes, Breathable\n" in both  # the brand goes first, then the cut
+    assert plain.replace("Acme Trail Runner Shoes, Breathable Mesh - Blue, Size 9", "Acme Trail Runner Shoes") == cut
+    assert clipped("a b c, d", 3) == "a b c" and clipped(" a  b ", None) == "a  b" and clipped("", 2) == ""
+    with pytest.raises(ValueError, match="title_words"):
+        PromptConfig(title_words=0)

@@ -111,6 +111,33 @@ def test_context_title_targets_pick_the_best_rewarded_shown_titles(world, retrie
         assert len(setup.tokenizer()(continuation, add_special_tokens=False)["input_ids"]) <= 24
 
 
+def test_title_words_makes_the_candidates_the_clipped_titles_the_prompt_shows(
+        world, retriever: Retriever, tiny_model: Path, tmp_path: Path) -> None:
+    """issue 15: with `prompt.title_words` the SFT candidates are the shown titles' first words as the prompt
+    shows them (then without their brand), so a long title is a candidate the length rule accepts instead
+    of none, and no candidate holds a word the prompt did not show."""
+    from dataclasses import replace
+
+    from leser_bench.policy.prompting import clipped
+
+    words = 4
+    setup = TrainingSetup(world, retriever, prompt_config({**PROMPT, "title_words": words}), RulesConfig(),
+                          model_cfg(tiny_model, tmp_path), relevant_grade=3, max_queries=6)
+    records = context_title_targets(setup, SFTSettings.from_dict({"targets": "context_titles",
+                                                                   "max_new_tokens": 40, "max_queries": 6}))
+    shown = setup.context()
+    long_titles = 0
+    for r in records:
+        seen = [clipped(p.title, words) for p in shown[r["query_id"]]]
+        long_titles += sum(len(p.title.split()) > words for p in shown[r["query_id"]])
+        for title in seen:
+            assert f". {title}\n" in r["prompt"][-1]["content"] + "\n" and len(title.split()) <= words
+        candidates = {debranded_title(replace(p, title=t), r["query"]) for p, t in zip(shown[r["query_id"]], seen)}
+        options = [json.loads(o) for o in r["samples"]]
+        assert options and all(set(o) <= candidates for o in options)
+    assert long_titles  # the test saw titles that were cut
+
+
 def test_template_selection_gives_every_query_the_shape_with_the_best_mean_reward(
         world, retriever: Retriever, tiny_model: Path, tmp_path: Path) -> None:
     setup = TrainingSetup(world, retriever, prompt_config({**PROMPT, "prf_terms": 6}), RulesConfig(),

@@ -11,7 +11,7 @@ from leser_bench.llm.config import ModelConfig
 from leser_bench.llm.ray_backend import with_ray
 from leser_bench.llm.generation_cache import CachedBackend
 from leser_bench.llm.local_model import file_sha256
-from leser_bench.llm.types import Generation, GenerationConfig, LLMBackend, Prompt
+from leser_bench.llm.types import Choices, Generation, GenerationConfig, LLMBackend, Prompt
 
 
 class FingerprintedBackend:
@@ -27,8 +27,11 @@ class FingerprintedBackend:
     def model_id(self) -> str:
         return f"{self.backend.model_id}|weights:{self._digest}"
 
-    def generate(self, prompts: Sequence[Prompt], config: GenerationConfig) -> list[list[Generation]]:
-        return self.backend.generate(prompts, config)
+    def generate(self, prompts: Sequence[Prompt], config: GenerationConfig,
+                 choices: Choices | None = None) -> list[list[Generation]]:
+        if choices is None:
+            return self.backend.generate(prompts, config)
+        return self.backend.generate(prompts, config, choices=choices)
 
     def render(self, prompt: Prompt) -> str:
         """The chat-templated text (the prompted policy's ``answer_prefix`` needs it)."""

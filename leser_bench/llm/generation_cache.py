@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from leser_bench.io.cache import atomic_write_json, content_hash, read_json
-from leser_bench.llm.types import Generation, GenerationConfig, LLMBackend, Prompt, normalize_prompt
+from leser_bench.llm.types import (
+    Choices,
+    Generation,
+    GenerationConfig,
+    LLMBackend,
+    Prompt,
+    check_choices,
+    choices_digest,
+    normalize_prompt,
+)
 
 
 class CachedBackend:
@@ -38,12 +47,16 @@ class CachedBackend:
     def model_id(self) -> str:
         return self.backend.model_id
 
-    def key(self, prompt: Prompt, config: GenerationConfig) -> str:
-        return content_hash(self._material(prompt, config), length=32)
+    def key(self, prompt: Prompt, config: GenerationConfig, choices: Sequence[str] | None = None) -> str:
+        return content_hash(self._material(prompt, config, choices), length=32)
 
-    def _material(self, prompt: Prompt, config: GenerationConfig) -> dict[str, Any]:
-        return {"backend": self.backend.name, "model": self.backend.model_id,
-                "prompt": normalize_prompt(prompt), "sampling": config.sampling_key()}
+    def _material(self, prompt: Prompt, config: GenerationConfig,
+                  choices: Sequence[str] | None = None) -> dict[str, Any]:
+        material = {"backend": self.backend.name, "model": self.backend.model_id,
+                    "prompt": normalize_prompt(prompt), "sampling": config.sampling_key()}
+        if choices is not None:  # constrained decoding: a different output (unconstrained keys unchanged)
+            material["choices"] = choices_digest(choices)
+        return material
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -58,9 +71,12 @@ class CachedBackend:
             return None  # missing or damaged entry: regenerate
         return generations if len(generations) == n else None
 
-    def generate(self, prompts: Sequence[Prompt], config: GenerationConfig) -> list[list[Generation]]:
+    def generate(self, prompts: Sequence[Prompt], config: GenerationConfig,
+                 choices: Choices | None = None) -> list[list[Generation]]:
+        check_choices(prompts, choices)
         n = config.num_return_sequences
-        keys = [self.key(p, config) for p in prompts]
+        per_prompt = list(choices) if choices is not None else [None] * len(prompts)
+        keys = [self.key(p, config, c) for p, c in zip(prompts, per_prompt)]
         results: list[list[Generation] | None] = []
         missing: dict[str, int] = {}  # key -> index of the first prompt with it
         for i, (key, prompt) in enumerate(zip(keys, prompts)):
@@ -73,13 +89,17 @@ class CachedBackend:
                 missing.setdefault(key, i)
         if missing:
             self.calls += 1
-            fresh = self.backend.generate([prompts[i] for i in missing.values()], config)
+            todo = [prompts[i] for i in missing.values()]
+            if choices is None:
+                fresh = self.backend.generate(todo, config)
+            else:
+                fresh = self.backend.generate(todo, config, choices=[per_prompt[i] for i in missing.values()])
             if len(fresh) != len(missing):
                 raise RuntimeError(f"backend {self.name} returned {len(fresh)} results for {len(missing)} prompts")
             by_key = dict(zip(missing, fresh))
             for key, i in missing.items():
                 atomic_write_json(self._path(key), {
-                    "key": self._material(prompts[i], config),
+                    "key": self._material(prompts[i], config, per_prompt[i]),
                     "generations": [{"text": g.text, "n_tokens": g.n_tokens, "seconds": g.seconds}
                                     for g in by_key[key]],
                 })

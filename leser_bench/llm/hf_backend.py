@@ -25,6 +25,7 @@ from leser_bench.llm.types import (
     GenerationConfig,
     ModelLoadError,
     Prompt,
+    check_choices,
     normalize_prompt,
     sample_seed,
 )
@@ -163,9 +164,12 @@ class TransformersBackend:
             raise ValueError(f"model {self.model_id} has no chat template; pass plain string prompts")
         return tokenizer.apply_chat_template(normalized, tokenize=False, add_generation_prompt=True)
 
-    def generate(self, prompts: Sequence[Prompt], config: GenerationConfig) -> list[list[Generation]]:
+    def generate(self, prompts: Sequence[Prompt], config: GenerationConfig,
+                 choices: Sequence[Sequence[str] | None] | None = None) -> list[list[Generation]]:
+        """``choices[i]`` (optional) lists the only completions prompt ``i`` may produce (constrained decoding)."""
         if not prompts:
             return []
+        check_choices(prompts, choices)
         model, tokenizer = self.load()
         texts = [self.render(p) for p in prompts]
         # longest first: similar lengths share a batch (less padding); outputs do not depend on it.
@@ -174,13 +178,15 @@ class TransformersBackend:
         results: list[list[Generation]] = [[] for _ in prompts]
         for batch in tqdm(batches, desc=f"generate ({self.cfg.name})", unit="batch"):
             outputs = self._generate_batch(model, tokenizer, [prompts[i] for i in batch],
-                                           [texts[i] for i in batch], config)
+                                           [texts[i] for i in batch], config,
+                                           [choices[i] for i in batch] if choices is not None else None)
             for i, generations in zip(batch, outputs):
                 results[i] = generations
         return results
 
     def _generate_batch(self, model: Any, tokenizer: Any, prompts: list[Prompt], texts: list[str],
-                        config: GenerationConfig) -> list[list[Generation]]:
+                        config: GenerationConfig, choices: list[Sequence[str] | None] | None = None,
+                        ) -> list[list[Generation]]:
         import torch
         from transformers import GenerationConfig as HFGenerationConfig
         from transformers import LogitsProcessorList
@@ -197,9 +203,17 @@ class TransformersBackend:
         if not config.greedy:
             seeds = [sample_seed(config.seed, p, j) for p in prompts for j in range(n)]
             processors.append(_SeededSampler(seeds, config.temperature, config.top_p))
+        constraint = None
+        if choices is not None and any(c is not None for c in choices):
+            from leser_bench.llm.constrained import ChoiceConstraint  # noqa: PLC0415
+
+            rows = [c for c in choices for _ in range(copies)]
+            constraint = ChoiceConstraint(tokenizer, rows, eos_ids, config.max_new_tokens,
+                                          prompt_length=encoded["input_ids"].shape[1])
         started = time.perf_counter()
         with torch.inference_mode():
-            output = model.generate(**encoded, generation_config=hf_config, logits_processor=processors)
+            output = model.generate(**encoded, generation_config=hf_config, logits_processor=processors,
+                                    prefix_allowed_tokens_fn=constraint)
         seconds = (time.perf_counter() - started) / (len(prompts) * n)
         new_tokens = output[:, encoded["input_ids"].shape[1] :].tolist()
         results = []

@@ -65,8 +65,10 @@ class _Worker:
 
         self.backend = build_backend(ModelConfig.from_dict(cfg))
 
-    def generate(self, prompts: list[Any], config: Any) -> list[Any]:
-        return self.backend.generate(prompts, config)
+    def generate(self, prompts: list[Any], config: Any, choices: Any = None) -> list[Any]:
+        if choices is None:
+            return self.backend.generate(prompts, config)
+        return self.backend.generate(prompts, config, choices=choices)
 
 
 class RayBackend:
@@ -103,14 +105,16 @@ class RayBackend:
             log.info("generation on %d Ray actors (%s)", len(self._actors), ray.cluster_resources())
         return self._actors
 
-    def generate(self, prompts: Sequence[Any], config: Any) -> list[list[Any]]:
+    def generate(self, prompts: Sequence[Any], config: Any, choices: Any = None) -> list[list[Any]]:
         if not prompts:
             return []
         ray = import_ray()
         actors = self.actors()
         size = -(-len(prompts) // len(actors))
         shards = [list(prompts[i : i + size]) for i in range(0, len(prompts), size)]
-        results = ray.get([actor.generate.remote(shard, config) for actor, shard in zip(actors, shards)])
+        parts = [None if choices is None else list(choices[i : i + size]) for i in range(0, len(prompts), size)]
+        results = ray.get([actor.generate.remote(shard, config, part)
+                           for actor, shard, part in zip(actors, shards, parts)])
         return [generations for shard in results for generations in shard]
 
     def close(self) -> None:

@@ -110,6 +110,29 @@ class LLMBackend(Protocol):
     def generate(self, prompts: Sequence[Prompt], config: GenerationConfig) -> list[list[Generation]]: ...
 
 
+#: per prompt, the only completions it may produce (None: unconstrained). Backends that implement
+#: constrained decoding take it as ``generate(prompts, config, choices=...)``; callers pass it only when set.
+Choices = Sequence[Sequence[str] | None]
+
+
+def check_choices(prompts: Sequence[Prompt], choices: Choices | None) -> None:
+    """A clear error for choices that do not line up with the prompts or are empty."""
+    if choices is None:
+        return
+    if len(choices) != len(prompts):
+        raise ValueError(f"choices: {len(choices)} lists for {len(prompts)} prompts")
+    for i, options in enumerate(choices):
+        if options is not None and (not options or not all(isinstance(o, str) and o for o in options)):
+            raise ValueError(f"choices[{i}]: must be None or non-empty strings, got {options!r:.80}")
+
+
+def choices_digest(options: Sequence[str] | None) -> str | None:
+    """A stable digest of one prompt's choices (generation-cache keys)."""
+    if options is None:
+        return None
+    return hashlib.sha256(json.dumps(list(options), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def normalize_prompt(prompt: Prompt) -> str | list[dict[str, str]]:
     """A JSON-friendly copy of a prompt; a clear error for anything that is not one."""
     if isinstance(prompt, str):

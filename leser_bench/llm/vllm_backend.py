@@ -95,7 +95,11 @@ class VLLMBackend:
                                    top_p=config.top_p, max_tokens=config.max_new_tokens,
                                    seed=sample_seed(config.seed, prompt, 0))
 
-    def generate(self, prompts: Sequence[Prompt], config: GenerationConfig) -> list[list[Generation]]:
+    def generate(self, prompts: Sequence[Prompt], config: GenerationConfig,
+                 choices: Any = None) -> list[list[Generation]]:
+        if choices is not None:
+            raise ModelLoadError("constrained decoding (a method's `constrain: shown`) is implemented for the "
+                                 "transformers backend only; use model.backend=transformers for that method")
         if not prompts:
             return []
         llm = self.engine()

@@ -21,6 +21,7 @@ from leser_bench.methods.context import MethodContext, stage_reuse
 from leser_bench.methods.registry import MethodKind
 from leser_bench.policy.trained import (
     build_trained_policy,
+    check_policy,
     output_dir,
     parsed_settings,
     threads_default,
@@ -34,12 +35,14 @@ from leser_bench.training.validation import fingerprint as validation_fingerprin
 log = logging.getLogger(__name__)
 
 
-def check_leser(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG001
-    """The GRPO settings (``train``) and, for an SFT warm start, the SFT settings (``sft``) parse and
-    are possible (e.g. num_generations divides the batch), before any data is loaded."""
+def check_leser(method_cfg: Mapping[str, Any], view: Any) -> None:
+    """The policy's prompting keys, the GRPO settings (``train``) and, for an SFT warm start, the SFT
+    settings (``sft``) parse and are possible (e.g. num_generations divides the batch), before any data
+    is loaded."""
     from leser_bench.training.grpo import GRPOSettings  # noqa: PLC0415
     from leser_bench.training.sft import SFTSettings  # noqa: PLC0415
 
+    check_policy(method_cfg, view)
     if method_cfg.get("checkpoint"):
         return
     name = method_cfg.get("name")
@@ -65,13 +68,14 @@ def train_leser(method_cfg: Mapping[str, Any], context: MethodContext) -> Path:
         init = str(sft_dir)
 
     def grpo(resume: Path | None) -> Path:
-        result = train_grpo(setup, settings, out, init_model=init, resume_from=resume)
+        result = train_grpo(setup, settings, out, init_model=init, resume_from=resume,
+                            constrain=method_cfg.get("constrain"))
         log.info("LESER trained in %.0f s (%d steps): %s", result.seconds, result.steps, result.final_dir)
         return result.final_dir
 
     # the validation curve (train.validation) also depends on the validation split: part of the key
     key = content_hash("leser", training_key("grpo", settings, setup), sft_key,
-                       validation_fingerprint(setup, settings.validation))
+                       validation_fingerprint(setup, settings.validation, method_cfg.get("constrain")))
     return trained_or_resumed(context.cache_dir, key, out, grpo, reuse=stage_reuse(context))
 
 

@@ -21,11 +21,12 @@ from leser_bench.llm import GenerationConfig, LLMBackend
 from leser_bench.methods.context import MethodContext
 from leser_bench.policy import llm as common
 from leser_bench.policy.examples import Example, FewShotConfig, choose_examples, example_pool
+from leser_bench.policy.choices import CONSTRAINTS, answer_choices, shown_items
 from leser_bench.policy.prompting import PromptConfig, build_messages, feedback_context, search_context
 from leser_bench.policy.rules import PhraseIndex, RuleChecker, RulesConfig, expansion_from_output
 
 #: the method keys the prompted policy reads (a method may allow more: ``prompted_config(extra_keys=…)``).
-KEYS = frozenset({"prompt", "generation", "rules", "few_shot", "chunk_size", "model", "answer_prefix"})
+KEYS = frozenset({"prompt", "generation", "rules", "few_shot", "chunk_size", "model", "answer_prefix", "constrain"})
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class PromptedConfig:
     chunk_size: int = 64
     #: the start of the model's answer, written for it (e.g. ``["``); "" = none.
     answer_prefix: str = ""
+    #: ``shown``: decode only JSON lists of the items the prompt shows (:mod:`leser_bench.policy.choices`).
+    constrain: str | None = None
 
 
 class PromptedExpander:
@@ -62,6 +65,12 @@ class PromptedExpander:
 
     def prompts(self, queries: Sequence[Query]) -> tuple[list[list[dict[str, str]]], float]:
         """The chat messages, and the seconds per query spent fetching search context."""
+        messages, _, per_query = self._inputs(queries)
+        return messages, per_query
+
+    def _inputs(self, queries: Sequence[Query]) -> tuple[list[list[dict[str, str]]], list[list[str] | None], float]:
+        """The chat messages, each query's allowed completions (``constrain``; else None), and the seconds
+        per query spent fetching search context."""
         cfg = self.config
         started = time.perf_counter()
         contexts = search_context(self._context.retriever, queries, cfg.prompt.context_k,
@@ -71,7 +80,15 @@ class PromptedExpander:
         per_query = (time.perf_counter() - started) / max(1, len(queries))
         messages = [build_messages(q, cfg.prompt, cfg.rules, contexts.get(q.id, ()), self.examples_for(q),
                                    terms.get(q.id, ())) for q in queries]
-        return messages, per_query
+        choices: list[list[str] | None] = [None] * len(queries)
+        if cfg.constrain == "shown":
+            choices = []
+            for q in queries:
+                titles, prf = shown_items(q.text, contexts.get(q.id, ()), terms.get(q.id, ())[: cfg.prompt.prf_terms],
+                                          cfg.prompt, self.checker, self.brands)
+                items = titles + ([prf] if prf else [])
+                choices.append(answer_choices(items, cfg.prompt.n_expansions, cfg.answer_prefix) or None)
+        return messages, choices, per_query
 
     def examples_for(self, query: Query) -> list[Example]:
         if self.config.few_shot is None:
@@ -86,10 +103,11 @@ class PromptedExpander:
         return expansion_from_output(base, text, self.checker, self.brands)
 
     def expand(self, queries: Sequence[Query]) -> list[Expansion]:
-        messages, context_seconds = self.prompts(queries)
+        messages, choices, context_seconds = self._inputs(queries)
         prompts = [self.prompt_for(m) for m in messages]
         generations = common.generate_all(self.backend, prompts, self.config.generation, self.config.chunk_size,
-                                          desc=f"{self.name}: generate")
+                                          desc=f"{self.name}: generate",
+                                          choices=choices if self.config.constrain else None)
         out = []
         for query, generation in zip(queries, generations, strict=True):
             started = time.perf_counter()
@@ -120,10 +138,28 @@ def prompted_config(method_cfg: Mapping[str, Any], context: Any,
         few_shot=few_shot,
         chunk_size=int(method_cfg.get("chunk_size", PromptedConfig.chunk_size)),
         answer_prefix=str(method_cfg.get("answer_prefix") or ""),
+        constrain=method_cfg.get("constrain"),
     )
     if config.chunk_size < 1:
         raise ConfigError(f"methods.{name}.chunk_size must be >= 1")
+    check_constraint(config, f"methods.{name}")
     return config
+
+
+def check_constraint(config: PromptedConfig, key: str) -> None:
+    """``constrain`` needs items to choose from and an answer that is only the JSON list."""
+    if config.constrain not in CONSTRAINTS:
+        raise ConfigError(f"{key}.constrain={config.constrain!r}: allowed null or 'shown'")
+    if config.constrain is None:
+        return
+    if not (config.prompt.context_k or config.prompt.prf_terms):
+        raise ConfigError(f"{key}.constrain=shown needs something shown: prompt.context_k or prompt.prf_terms > 0")
+    if config.prompt.reasoning or config.answer_prefix not in ("", "[", '["'):
+        raise ConfigError(f"{key}.constrain=shown: the answer must be only the JSON list (prompt.reasoning: false, "
+                          f"answer_prefix '', '[' or '[\"'; got {config.answer_prefix!r})")
+    if config.few_shot is not None:
+        raise ConfigError(f"{key}.constrain=shown: few-shot prompts are not constrained (their examples' answers "
+                          "are not shown items); drop few_shot or constrain")
 
 
 def prompted_expander(method_cfg: Mapping[str, Any], context: MethodContext,

@@ -95,16 +95,21 @@ def brand_index(context: MethodContext) -> PhraseIndex:
 
 
 def generate_all(backend: LLMBackend, prompts: Sequence[Prompt], config: GenerationConfig, chunk_size: int,
-                 desc: str) -> list[Generation]:
+                 desc: str, choices: Sequence[Sequence[str] | None] | None = None) -> list[Generation]:
     """One generation per prompt, sent in chunks so that an interrupted run keeps what the
-    generation cache already holds; ``config.num_return_sequences`` must be 1."""
+    generation cache already holds; ``config.num_return_sequences`` must be 1. ``choices``: constrained
+    decoding (the backend must take it)."""
     if config.num_return_sequences != 1:
         raise ConfigError(f"{desc}: generation.num_return_sequences must be 1 for this method")
     out: list[Generation] = []
     with tqdm(total=len(prompts), desc=desc, unit="prompt") as bar:
         for start in range(0, len(prompts), max(1, chunk_size)):
             part = list(prompts[start : start + chunk_size])
-            out += [gens[0] for gens in backend.generate(part, config)]
+            if choices is None:
+                generated = backend.generate(part, config)
+            else:
+                generated = backend.generate(part, config, choices=list(choices[start : start + chunk_size]))
+            out += [gens[0] for gens in generated]
             bar.update(len(part))
     return out
 

@@ -42,10 +42,15 @@ class PromptConfig:
     #: show what the brand rule lets the policy copy: the results' titles without their own brand
     #: (kept when the query names it; no ``brand`` field) and PRF terms that are no catalogue brand.
     debrand: bool = False
+    #: show at most this many words of each title (its head: brand, type, main attributes); the rules'
+    #: ``max_words`` makes every shown title one the length rule lets the policy copy. None = the whole title.
+    title_words: int | None = None
 
     def __post_init__(self) -> None:
         if self.context_k < 0 or self.n_expansions < 1 or self.prf_terms < 0:
             raise ValueError("prompt.context_k and prompt.prf_terms must be >= 0 and prompt.n_expansions >= 1")
+        if self.title_words is not None and self.title_words < 1:
+            raise ValueError(f"prompt.title_words must be >= 1 or null, got {self.title_words}")
         unknown = set(self.context_fields) - {"title", "brand", "color", "product_type", "description"}
         if unknown:
             raise ValueError(f"prompt.context_fields: unknown {sorted(unknown)}; allowed: title, brand, color, "
@@ -69,18 +74,25 @@ def rules_in_words(rules: RulesConfig) -> str:
     return "\n".join(lines)
 
 
-def _product_line(product: Product, fields: Sequence[str], debrand_for: str | None = None) -> str:
-    """One shown result; ``debrand_for`` (the query text) shows the title without the product's brand."""
+def _product_line(product: Product, query_text: str, config: PromptConfig) -> str:
+    """One shown result: the title as :func:`shown_title` gives it, then the other ``context_fields``
+    (no ``brand`` field under ``debrand``)."""
     parts = []
-    for name in fields:
-        if debrand_for is not None and name == "brand":
+    for name in config.context_fields:
+        if config.debrand and name == "brand":
             continue
-        raw = debranded_title(product, debrand_for) if debrand_for is not None and name == "title" else \
-            getattr(product, name, "")
+        raw = shown_title(product, query_text, config) if name == "title" else getattr(product, name, "")
         value = " ".join(str(raw or "").split())[:160]
         if value:
             parts.append(value if name == "title" else f"{name}: {value}")
     return " | ".join(parts)
+
+
+def shown_title(product: Product, query_text: str, config: PromptConfig) -> str:
+    """The product's title as the prompt shows it: without its brand under ``debrand``, then its first
+    ``title_words`` words."""
+    title = debranded_title(product, query_text) if config.debrand else product.title
+    return clipped(title, config.title_words)
 
 
 def answer_format(config: PromptConfig) -> str:
@@ -93,8 +105,7 @@ def user_message(query: Query, config: PromptConfig, rules: RulesConfig,
                  context: Sequence[Product] = (), terms: Sequence[str] = ()) -> str:
     parts = [f'Query: "{query.text}"']
     if config.context_k and context:
-        debrand_for = query.text if config.debrand else None
-        shown = [f"{i}. {_product_line(p, config.context_fields, debrand_for)}"
+        shown = [f"{i}. {_product_line(p, query.text, config)}"
                  for i, p in enumerate(context[: config.context_k], 1)]
         parts.append("The search engine currently returns:\n" + "\n".join(shown))
     elif config.context_k:
@@ -161,6 +172,14 @@ def debranded_title(product: Product, query: str) -> str:
     pattern = r"(?<!\w)" + r"\W+".join(re.escape(w) for w in brand) + r"(?!\w)"
     text = re.sub(pattern, " ", product.title, flags=re.IGNORECASE)
     return re.sub(r"\s+", " ", text).strip(" ,;:-")
+
+
+def clipped(text: str, words: int | None) -> str:
+    """The first ``words`` words of ``text`` (all of it when None), separators left at the cut removed."""
+    if words is None:
+        return text.strip()
+    kept = text.split()[:words]
+    return " ".join(kept).strip(" ,;:-|/") if kept else ""
 
 
 def _contains(words: list[str], phrase: list[str]) -> bool:

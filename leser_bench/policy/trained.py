@@ -94,6 +94,11 @@ def policy_expander(method_cfg: Mapping[str, Any], context: MethodContext, model
     return PromptedExpander(str(method_cfg["name"]), config, backend, context)
 
 
+def check_policy(method_cfg: Mapping[str, Any], view: Any) -> None:
+    """The trained policy's prompting keys (prompt, generation, rules, constrain …) parse, before any training."""
+    prompted_config({k: v for k, v in method_cfg.items() if k not in TRAINING_KEYS}, view)
+
+
 def threads_default(train_cfg: Mapping[str, Any] | None, model: ModelConfig) -> dict[str, Any]:
     """The training settings with ``torch_threads`` defaulting to the model's ``num_threads``."""
     values = dict(train_cfg or {})

@@ -148,9 +148,11 @@ class GRPOSettings:
 
 
 def train_grpo(setup: TrainingSetup, settings: GRPOSettings, out_dir: Path, init_model: str | None = None,
-               resume_from: Path | None = None) -> TrainResult:
+               resume_from: Path | None = None, constrain: str | None = None) -> TrainResult:
     """Run GRPO; ``init_model`` (a directory) replaces the model config's base weights (SFT warm start);
-    ``resume_from`` (an intact checkpoint of the identical training) continues an interrupted run."""
+    ``resume_from`` (an intact checkpoint of the identical training) continues an interrupted run;
+    ``constrain`` (the method's) makes the validation curve decode as the evaluation does. Rollouts are
+    not constrained (TRL's generation has no per-prompt hook)."""
     from datasets import Dataset as HFDataset  # noqa: PLC0415
     from trl import GRPOTrainer  # noqa: PLC0415
 
@@ -169,7 +171,7 @@ def train_grpo(setup: TrainingSetup, settings: GRPOSettings, out_dir: Path, init
         recorder = CurveRecorder()
         callbacks = [recorder.callback()]
         if settings.validation.every:
-            monitor = ValidationMonitor(setup, settings.validation, settings.max_completion_length)
+            monitor = ValidationMonitor(setup, settings.validation, settings.max_completion_length, constrain)
             callbacks.append(monitor.callback(recorder))
         trainer = GRPOTrainer(model=model, reward_funcs=reward.callables(),
                               args=settings.grpo_config(out_dir / "checkpoints"),

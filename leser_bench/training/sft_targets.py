@@ -20,7 +20,8 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from leser_bench.llm import GenerationConfig, build_backend
-from leser_bench.policy.prompting import debranded_title
+from leser_bench.policy.choices import answer_text, completion, shown_items
+from leser_bench.policy.prompting import debranded_title  # noqa: F401  (re-exported: tests and scripts import it here)
 from leser_bench.policy.rules import RuleChecker
 from leser_bench.training.data import TrainingSetup
 
@@ -83,7 +84,8 @@ def title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str,
 def context_title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[dict[str, Any]]:
     """Targets from what the prompt shows, chosen by the search reward (one batched search for all queries).
 
-    The items are the rule-abiding debranded titles of the shown products and, when the prompt shows
+    The items are the rule-abiding titles of the shown products as the prompt shows them (only their first
+    ``prompt.title_words`` words when set) without their brand and, when the prompt shows
     PRF terms (``prompt.prf_terms``), those terms without catalogue brands as one more item.
     ``selection: per_query``: every ordered combination of 1..``prompt.n_expansions`` items is scored
     and each query's best is its target when its weighted reward exceeds ``min_reward``.
@@ -101,15 +103,14 @@ def context_title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[d
     rows = setup.rows()
 
     def fits(option: list[str]) -> bool:
-        continuation = _completion(option, setup.answer_prefix)
+        continuation = completion(option, setup.answer_prefix)
         return len(tokenizer(continuation, add_special_tokens=False)["input_ids"]) <= settings.max_new_tokens
 
     per_query: list[list[list[str]]] = []
     shapes: list[list[str]] = []
     for row in rows:
-        titles = list(dict.fromkeys(debranded_title(p, row["query"]) for p in shown[row["query_id"]]))
-        usable = [t for t in titles if t and checker.check(row["query"], [t], brands).kept == [t]]
-        prf = _prf_item(feedback.get(row["query_id"], []), row["query"], checker, brands)
+        usable, prf = shown_items(row["query"], shown[row["query_id"]], feedback.get(row["query_id"], []),
+                                  setup.prompt, checker, brands)
         if settings.selection == "template":
             options, names = _template_options(usable, prf, setup.prompt.n_expansions, fits)
             shapes.append(names)
@@ -119,7 +120,7 @@ def context_title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[d
                        for c in combinations(items, n) if fits(list(c))]
         per_query.append(options)
     ids = [row["query_id"] for row, options in zip(rows, per_query) for _ in options]
-    completions = [_completion(o, setup.answer_prefix) for options in per_query for o in options]
+    completions = [completion(o, setup.answer_prefix) for options in per_query for o in options]
     scored = reward.score(ids, completions) if completions else []
     blocks, at = [], 0
     for options in per_query:
@@ -143,13 +144,6 @@ def context_title_targets(setup: TrainingSetup, settings: SFTSettings) -> list[d
             record["template"] = chosen
         records.append(record)
     return records
-
-
-def _prf_item(terms: list[str], query: str, checker: RuleChecker, brands: Any) -> str | None:
-    """The prompt's PRF terms as one expansion, catalogue brands left out; None when nothing rule-abiding is left."""
-    kept = [t for t in terms if not brands.find([t])]
-    item = " ".join(kept)
-    return item if item and checker.check(query, [item], brands).kept == [item] else None
 
 
 def _template_options(titles: list[str], prf: str | None, n_expansions: int,
@@ -190,17 +184,6 @@ def _best(totals: list[float], allowed: list[int], min_reward: float) -> int | N
         return None
     best = max(allowed, key=lambda j: (totals[j], -j))
     return best if totals[best] > min_reward else None
-
-
-def answer_text(expansions: list[str]) -> str:
-    """The JSON list as a model should write it: accented titles stay readable (no \\u escapes)."""
-    return json.dumps(expansions, ensure_ascii=False)
-
-
-def _completion(expansions: list[str], answer_prefix: str) -> str:
-    """What the model would write after the answer prefix to produce this JSON list."""
-    answer = answer_text(expansions)
-    return answer[len(answer_prefix):] if answer_prefix and answer.startswith(answer_prefix) else answer
 
 
 SELECTIONS = ("per_query", "template")

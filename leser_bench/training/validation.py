@@ -57,12 +57,15 @@ class ValidationSettings:
 class ValidationMonitor:
     """Scores the policy on the validation queries; :meth:`callback` runs it every ``every`` steps."""
 
-    def __init__(self, setup: Any, settings: ValidationSettings, max_new_tokens: int) -> None:
+    def __init__(self, setup: Any, settings: ValidationSettings, max_new_tokens: int,
+                 constrain: str | None = None) -> None:
         from leser_bench.evaluation import resolve_all  # noqa: PLC0415 - heavy imports
         from leser_bench.training.reward import RewardConfig  # noqa: PLC0415
 
         self.settings = settings
         self.max_new_tokens = max_new_tokens
+        #: the method's ``constrain``: the monitor decodes as the evaluation will.
+        self.constrain = constrain
         self.setup = validation_setup(setup, settings)
         split = self.setup.train
         self.queries = [q for q in split.queries if split.qrels.get(q.id)]
@@ -106,12 +109,29 @@ class ValidationMonitor:
         generation = GenerationConfig(max_new_tokens=self.max_new_tokens, do_sample=False,
                                       batch_size=self.settings.batch_size)
         backend = TransformersBackend.over(self.setup.model, model, generation_tokenizer(tokenizer))
+        choices = self._choices() if self.constrain == "shown" else None
         was_training = model.training
         model.eval()
         try:
-            return [g[0].text for g in backend.generate(texts, generation)]
+            if choices is None:
+                return [g[0].text for g in backend.generate(texts, generation)]
+            return [g[0].text for g in backend.generate(texts, generation, choices=choices)]
         finally:
             model.train(was_training)
+
+    def _choices(self) -> list[list[str] | None]:
+        """Each validation query's allowed completions, as the prompted policy computes them."""
+        from leser_bench.policy.choices import answer_choices, shown_items  # noqa: PLC0415
+        from leser_bench.policy.rules import RuleChecker  # noqa: PLC0415
+
+        checker, brands = RuleChecker(self.setup.rules), self.setup.brands()
+        shown, terms = self.setup.context(), self.setup.feedback()
+        out: list[list[str] | None] = []
+        for q in self.queries:
+            titles, prf = shown_items(q.text, shown.get(q.id, []), terms.get(q.id, []), self.setup.prompt, checker, brands)
+            out.append(answer_choices(titles + ([prf] if prf else []), self.setup.prompt.n_expansions,
+                                      self.setup.answer_prefix) or None)
+        return out
 
     def callback(self, recorder: Any) -> Any:
         """A transformers callback: evaluates at the start and every ``every`` steps, logging the row
@@ -161,9 +181,12 @@ def generation_tokenizer(tokenizer: Any) -> Any:
     return out
 
 
-def fingerprint(setup: Any, settings: ValidationSettings) -> Any:
+def fingerprint(setup: Any, settings: ValidationSettings, constrain: str | None = None) -> Any:
     """What the validation curve depends on beyond the training (None when the monitor is off)."""
     if not settings.every:
         return None
     split = validation_setup(setup, settings).train
-    return {"split": settings.split, "queries": [(q.id, q.text) for q in split.queries], "qrels": split.qrels}
+    out = {"split": settings.split, "queries": [(q.id, q.text) for q in split.queries], "qrels": split.qrels}
+    if constrain is not None:
+        out["constrain"] = constrain
+    return out
