@@ -152,8 +152,8 @@ def _template_options(titles: list[str], prf: str | None, n_expansions: int,
     options, names = [], []
     for with_prf in ([False, True] if prf else [False]):
         for k in range(0, n_expansions + 1):
-            head = [prf] if with_prf and prf else []
-            option = head + titles[: max(0, min(k, n_expansions - len(head)))]
+            head = [prf] if with_prf else []
+            option = head + titles[: min(k, n_expansions - len(head))]
             while len(option) > len(head) and not fits(option):
                 option = option[:-1]
             if option and fits(option):
