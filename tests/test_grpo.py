@@ -134,3 +134,38 @@ def test_a_tracker_does_not_change_the_training_key(world, retriever: Retriever,
     plain = training_key("grpo", GRPOSettings.from_dict({}), setup)
     assert training_key("grpo", GRPOSettings.from_dict({"report_to": ["tensorboard"]}), setup) == plain
     assert training_key("grpo", GRPOSettings.from_dict({"max_steps": 3}), setup) != plain
+
+
+@pytest.mark.slow
+def test_constrained_rollouts_sample_only_the_allowed_answers(world, retriever: Retriever, tiny_model: Path,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue 15: with train.constrained_rollouts every GRPO completion the reward scores is one of its prompt's
+    allowed answers (the shown items, as the evaluation's `constrain: shown` allows them)."""
+    from leser_bench.policy.choices import answer_choices, shown_items
+    from leser_bench.policy.rules import RuleChecker
+    from leser_bench.training.reward import SearchReward
+
+    setup = TrainingSetup(world, retriever, prompt_config({"context_k": 3, "prf_terms": 4}), RulesConfig(),
+                          ModelConfig(path=str(tiny_model), gguf_package=None), relevant_grade=3, answer_prefix='["')
+    seen: list[tuple[str, str]] = []
+    original = SearchReward.score
+
+    def recording(self, query_ids, completions):  # noqa: ANN001, ANN202 - observes, then scores as always
+        seen.extend(zip(query_ids, completions))
+        return original(self, query_ids, completions)
+
+    monkeypatch.setattr(SearchReward, "score", recording)
+    settings = GRPOSettings.from_dict({**TINY_RUN, "max_steps": 2, "max_completion_length": 40,
+                                       "constrained_rollouts": True})
+    with pytest.raises(ValueError, match="constrained_rollouts needs"):
+        train_grpo(setup, settings, tmp_path / "free")
+    result = train_grpo(setup, settings, tmp_path / "a", constrain="shown")
+    # each reward component scores the batch (the reward caches the search): 2 steps x 8 completions, or more
+    assert result.steps == 2 and len(seen) >= 2 * TINY_RUN["per_device_train_batch_size"]
+    checker, brands, shown, terms = RuleChecker(setup.rules), setup.brands(), setup.context(), setup.feedback()
+    queries = {q.id: q.text for q in setup.train.queries}
+    for query_id, completion in seen:
+        titles, prf = shown_items(queries[query_id], shown[query_id], terms[query_id], setup.prompt, checker, brands)
+        allowed = answer_choices(titles + ([prf] if prf else []), 3, '["')
+        assert completion in allowed, (query_id, completion)
+    assert len({c for _, c in seen}) > 1  # sampled, not one fixed answer

@@ -229,12 +229,17 @@ class TransformersBackend:
 
     @staticmethod
     def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
-        ids: set[int] = set()
-        configured = getattr(model.generation_config, "eos_token_id", None)
-        if isinstance(configured, int):
-            ids.add(configured)
-        elif configured:
-            ids.update(configured)
-        if tokenizer.eos_token_id is not None:
-            ids.add(tokenizer.eos_token_id)
-        return sorted(ids)
+        return eos_token_ids(model, tokenizer)
+
+
+def eos_token_ids(model: Any, tokenizer: Any) -> list[int]:
+    """Every token id that ends a generation: the model's generation config's and the tokenizer's."""
+    ids: set[int] = set()
+    configured = getattr(model.generation_config, "eos_token_id", None)
+    if isinstance(configured, int):
+        ids.add(configured)
+    elif configured:
+        ids.update(configured)
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return sorted(ids)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from leser_bench.errors import ConfigError
 from leser_bench.io.cache import content_hash
 from leser_bench.methods.context import MethodContext, stage_reuse
 from leser_bench.methods.registry import MethodKind
@@ -47,6 +48,9 @@ def check_leser(method_cfg: Mapping[str, Any], view: Any) -> None:
         return
     name = method_cfg.get("name")
     settings = parsed_settings(GRPOSettings, method_cfg.get("train"), f"methods.{name}.train")
+    if settings.constrained_rollouts and (method_cfg.get("constrain") != "shown" or settings.use_vllm):
+        raise ConfigError(f"methods.{name}.train.constrained_rollouts needs methods.{name}.constrain: shown "
+                          "and transformers generation (train.use_vllm: false)")
     if settings.init_from == "sft":
         parsed_settings(SFTSettings, method_cfg.get("sft"), f"methods.{name}.sft")
 

@@ -85,6 +85,8 @@ class GRPOSettings:
     reward: RewardConfig = field(default_factory=RewardConfig)
     #: the validation curve (monitoring only): every N steps, greedy expansions of the validation split.
     validation: ValidationSettings = field(default_factory=ValidationSettings)
+    #: sample the rollouts under the method's ``constrain: shown`` too (leser_bench/training/rollouts.py).
+    constrained_rollouts: bool = False
     # -- scale-out (GPU) --
     use_vllm: bool = False
     vllm_mode: str = "colocate"
@@ -178,6 +180,15 @@ def train_grpo(setup: TrainingSetup, settings: GRPOSettings, out_dir: Path, init
                               train_dataset=HFDataset.from_list(rows), processing_class=tokenizer,
                               peft_config=settings.lora.peft_config(num_layers(model)),
                               callbacks=callbacks)
+        if settings.constrained_rollouts:
+            if constrain != "shown" or settings.use_vllm:
+                raise ValueError("train.constrained_rollouts needs the method's constrain: shown and "
+                                 "transformers generation (use_vllm: false)")
+            from leser_bench.llm.hf_backend import eos_token_ids  # noqa: PLC0415
+            from leser_bench.training.rollouts import constrain_rollouts, rollout_choices  # noqa: PLC0415
+
+            constrain_rollouts(trainer.model, tokenizer, rollout_choices(setup),
+                               eos_token_ids(trainer.model, tokenizer), settings.max_completion_length)
         log.info("GRPO: %d training queries, %d steps, model %s", len(rows), settings.max_steps, source)
         started = time.perf_counter()
         train_from(trainer, recorder, resume_from)

@@ -1,0 +1,57 @@
+"""Constrained GRPO rollouts (``train.constrained_rollouts``, with the method's ``constrain: shown``).
+
+TRL's ``GRPOTrainer`` has no per-prompt generation hook, so the trained model's ``generate`` is wrapped:
+each rollout row's prompt (decoded from its token ids, left padding removed) is looked up among the
+training prompts and its allowed completions (:mod:`leser_bench.policy.choices`, as the evaluation
+computes them) constrain the sampling through transformers' ``prefix_allowed_tokens_fn``. GRPO then
+optimizes the policy that the evaluation scores. The loss still uses the free model's log-probabilities
+of the sampled tokens (what TRL computes), so the update raises the probability of good allowed
+answers under the unconstrained model. A rollout prompt that is not a training prompt is an error,
+never a silently unconstrained rollout. Transformers generation only (no vLLM).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leser_bench.llm.constrained import ChoiceConstraint
+from leser_bench.policy.choices import answer_choices, shown_items
+from leser_bench.policy.rules import RuleChecker
+
+
+def rollout_choices(setup: Any) -> dict[str, list[str] | None]:
+    """Rendered training prompt -> its allowed completions (None: nothing shown, sampled free)."""
+    checker, brands = RuleChecker(setup.rules), setup.brands()
+    shown, terms, prompts = setup.context(), setup.feedback(), setup.prompts()
+    out: dict[str, list[str] | None] = {}
+    for row in setup.rows():
+        qid = row["query_id"]
+        titles, prf = shown_items(row["query"], shown.get(qid, []), terms.get(qid, []), setup.prompt, checker, brands)
+        out[setup.render(prompts[qid])] = answer_choices(titles + ([prf] if prf else []), setup.prompt.n_expansions,
+                                                         setup.answer_prefix) or None
+    return out
+
+
+def constrain_rollouts(model: Any, tokenizer: Any, by_prompt: dict[str, list[str] | None], eos_ids: list[int],
+                       max_new_tokens: int) -> None:
+    """Wrap ``model.generate`` (the instance TRL generates with) so that every row is constrained."""
+    original = model.generate
+    pad = tokenizer.pad_token_id
+
+    def generate(*args: Any, **kwargs: Any) -> Any:
+        input_ids = kwargs.get("input_ids", args[0] if args else None)
+        rows = []
+        for ids in input_ids.tolist():
+            start = 0
+            while start < len(ids) and ids[start] == pad:
+                start += 1
+            text = tokenizer.decode(ids[start:], skip_special_tokens=False)
+            if text not in by_prompt:
+                raise RuntimeError("constrained rollouts: a rollout prompt is not one of the training prompts "
+                                   f"({text[-120:]!r}); the tokenizer did not round-trip it")
+            rows.append(by_prompt[text])
+        kwargs["prefix_allowed_tokens_fn"] = ChoiceConstraint(tokenizer, rows, eos_ids, max_new_tokens,
+                                                              prompt_length=input_ids.shape[1])
+        return original(*args, **kwargs)
+
+    model.generate = generate
