@@ -134,6 +134,9 @@ def test_constrain_is_checked_before_any_work(world: Dataset, world_index: Path,
         with pytest.raises(ConfigError, match=rf"methods.{name}.constrain='everything'"):
             check_method_settings(name, method, leser)
         check_method_settings(name, {**method, "constrain": "shown"}, leser)
+    method = leser.config["methods"]["leser"]  # constrained rollouts without the constraint to sample under
+    with pytest.raises(ConfigError, match="constrained_rollouts needs methods.leser.constrain: shown"):
+        check_method_settings("leser", {**method, "train": {**method["train"], "constrained_rollouts": True}}, leser)
 
 
 def test_vllm_refuses_choices_rather_than_ignoring_them() -> None:
