@@ -271,3 +271,19 @@ def test_title_words_shows_the_head_of_each_title_and_changes_nothing_when_unset
     assert clipped("a b c, d", 3) == "a b c" and clipped(" a  b ", None) == "a  b" and clipped("", 2) == ""
     with pytest.raises(ValueError, match="title_words"):
         PromptConfig(title_words=0)
+
+
+@pytest.mark.slow
+def test_expand_sends_the_subclass_prompts_to_the_model(world: Dataset, world_index: Path, tmp_path: Path,
+                                                        smollm2_models: Path) -> None:
+    """query2doc overrides `prompts()` (a passage prompt): `expand()` must generate from those messages, not
+    the keyword prompt (a session-8 refactor broke this; the default run's query2doc row caught it)."""
+    context = make_context(world, world_index, fresh_cache(tmp_path, smollm2_models))
+    expander = build_expander(small_method(context, "query2doc", max_new_tokens=4), context)
+    queries = world.split("test").queries[:2]
+    expander.expand(queries)
+    messages, _ = expander.prompts(queries)
+    again = expander.backend.generate([expander.prompt_for(m) for m in messages], expander.config.generation)
+    assert all(gens[0].cached for gens in again)  # expand generated exactly these prompts
+    keyword = super(type(expander), expander).prompts(queries)[0]
+    assert keyword != messages

@@ -65,30 +65,34 @@ class PromptedExpander:
 
     def prompts(self, queries: Sequence[Query]) -> tuple[list[list[dict[str, str]]], float]:
         """The chat messages, and the seconds per query spent fetching search context."""
-        messages, _, per_query = self._inputs(queries)
-        return messages, per_query
-
-    def _inputs(self, queries: Sequence[Query]) -> tuple[list[list[dict[str, str]]], list[list[str] | None], float]:
-        """The chat messages, each query's allowed completions (``constrain``; else None), and the seconds
-        per query spent fetching search context."""
         cfg = self.config
         started = time.perf_counter()
+        contexts, terms = self._shown(queries)
+        per_query = (time.perf_counter() - started) / max(1, len(queries))
+        messages = [build_messages(q, cfg.prompt, cfg.rules, contexts.get(q.id, ()), self.examples_for(q),
+                                   terms.get(q.id, ())) for q in queries]
+        return messages, per_query
+
+    def choices(self, queries: Sequence[Query]) -> list[list[str] | None]:
+        """Each query's allowed completions under ``constrain: shown`` (None: nothing shown, decoded free)."""
+        cfg = self.config
+        contexts, terms = self._shown(queries)
+        out: list[list[str] | None] = []
+        for q in queries:
+            titles, prf = shown_items(q.text, contexts.get(q.id, ()), terms.get(q.id, ()), cfg.prompt, self.checker,
+                                      self.brands)
+            out.append(answer_choices(titles + ([prf] if prf else []), cfg.prompt.n_expansions, cfg.answer_prefix)
+                       or None)
+        return out
+
+    def _shown(self, queries: Sequence[Query]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+        """The search context and PRF terms the prompt shows for each query."""
+        cfg = self.config
         contexts = search_context(self._context.retriever, queries, cfg.prompt.context_k,
                                   self._context.dataset.product_index()) if cfg.prompt.context_k else {}
         terms = feedback_context(self._context.retriever, queries, cfg.prompt.prf_terms,
                                  self.brands if cfg.prompt.debrand else None)
-        per_query = (time.perf_counter() - started) / max(1, len(queries))
-        messages = [build_messages(q, cfg.prompt, cfg.rules, contexts.get(q.id, ()), self.examples_for(q),
-                                   terms.get(q.id, ())) for q in queries]
-        choices: list[list[str] | None] = [None] * len(queries)
-        if cfg.constrain == "shown":
-            choices = []
-            for q in queries:
-                titles, prf = shown_items(q.text, contexts.get(q.id, ()), terms.get(q.id, ())[: cfg.prompt.prf_terms],
-                                          cfg.prompt, self.checker, self.brands)
-                items = titles + ([prf] if prf else [])
-                choices.append(answer_choices(items, cfg.prompt.n_expansions, cfg.answer_prefix) or None)
-        return messages, choices, per_query
+        return contexts, terms
 
     def examples_for(self, query: Query) -> list[Example]:
         if self.config.few_shot is None:
@@ -103,11 +107,11 @@ class PromptedExpander:
         return expansion_from_output(base, text, self.checker, self.brands)
 
     def expand(self, queries: Sequence[Query]) -> list[Expansion]:
-        messages, choices, context_seconds = self._inputs(queries)
+        messages, context_seconds = self.prompts(queries)  # a subclass's own prompts (query2doc) count here
         prompts = [self.prompt_for(m) for m in messages]
+        choices = self.choices(queries) if self.config.constrain else None
         generations = common.generate_all(self.backend, prompts, self.config.generation, self.config.chunk_size,
-                                          desc=f"{self.name}: generate",
-                                          choices=choices if self.config.constrain else None)
+                                          desc=f"{self.name}: generate", choices=choices)
         out = []
         for query, generation in zip(queries, generations, strict=True):
             started = time.perf_counter()
