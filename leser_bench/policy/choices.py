@@ -43,6 +43,13 @@ def prf_item(terms: list[str], query: str, checker: RuleChecker, brands: Any) ->
     return item if item and checker.check(query, [item], brands).kept == [item] else None
 
 
+def allowed_answers(query: str, shown: Sequence[Product], terms: Sequence[str], prompt: PromptConfig,
+                    checker: RuleChecker, brands: PhraseIndex, answer_prefix: str) -> list[str] | None:
+    """The completions ``constrain: shown`` allows for one query (None: nothing to choose, decoded free)."""
+    titles, prf = shown_items(query, shown, terms, prompt, checker, brands)
+    return answer_choices(titles + ([prf] if prf else []), prompt.n_expansions, answer_prefix) or None
+
+
 def answer_choices(items: Sequence[str], n_expansions: int, answer_prefix: str) -> list[str]:
     """Every completion (after ``answer_prefix``) that writes a JSON list of 1..n distinct items."""
     return [completion(list(option), answer_prefix)

@@ -21,7 +21,7 @@ from leser_bench.llm import GenerationConfig, LLMBackend
 from leser_bench.methods.context import MethodContext
 from leser_bench.policy import llm as common
 from leser_bench.policy.examples import Example, FewShotConfig, choose_examples, example_pool
-from leser_bench.policy.choices import CONSTRAINTS, answer_choices, shown_items
+from leser_bench.policy.choices import CONSTRAINTS, allowed_answers
 from leser_bench.policy.prompting import PromptConfig, build_messages, feedback_context, search_context
 from leser_bench.policy.rules import PhraseIndex, RuleChecker, RulesConfig, expansion_from_output
 
@@ -77,13 +77,8 @@ class PromptedExpander:
         """Each query's allowed completions under ``constrain: shown`` (None: nothing shown, decoded free)."""
         cfg = self.config
         contexts, terms = self._shown(queries)
-        out: list[list[str] | None] = []
-        for q in queries:
-            titles, prf = shown_items(q.text, contexts.get(q.id, ()), terms.get(q.id, ()), cfg.prompt, self.checker,
-                                      self.brands)
-            out.append(answer_choices(titles + ([prf] if prf else []), cfg.prompt.n_expansions, cfg.answer_prefix)
-                       or None)
-        return out
+        return [allowed_answers(q.text, contexts.get(q.id, ()), terms.get(q.id, ()), cfg.prompt, self.checker,
+                                self.brands, cfg.answer_prefix) for q in queries]
 
     def _shown(self, queries: Sequence[Query]) -> tuple[dict[str, Any], dict[str, list[str]]]:
         """The search context and PRF terms the prompt shows for each query."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from leser_bench.llm.constrained import ChoiceConstraint
-from leser_bench.policy.choices import answer_choices, shown_items
+from leser_bench.policy.choices import allowed_answers
 from leser_bench.policy.rules import RuleChecker
 
 
@@ -26,9 +26,8 @@ def rollout_choices(setup: Any) -> dict[str, list[str] | None]:
     out: dict[str, list[str] | None] = {}
     for row in setup.rows():
         qid = row["query_id"]
-        titles, prf = shown_items(row["query"], shown.get(qid, []), terms.get(qid, []), setup.prompt, checker, brands)
-        out[setup.render(prompts[qid])] = answer_choices(titles + ([prf] if prf else []), setup.prompt.n_expansions,
-                                                         setup.answer_prefix) or None
+        out[setup.render(prompts[qid])] = allowed_answers(row["query"], shown.get(qid, []), terms.get(qid, []),
+                                                          setup.prompt, checker, brands, setup.answer_prefix)
     return out
 
 

@@ -121,17 +121,13 @@ class ValidationMonitor:
 
     def _choices(self) -> list[list[str] | None]:
         """Each validation query's allowed completions, as the prompted policy computes them."""
-        from leser_bench.policy.choices import answer_choices, shown_items  # noqa: PLC0415
+        from leser_bench.policy.choices import allowed_answers  # noqa: PLC0415
         from leser_bench.policy.rules import RuleChecker  # noqa: PLC0415
 
         checker, brands = RuleChecker(self.setup.rules), self.setup.brands()
         shown, terms = self.setup.context(), self.setup.feedback()
-        out: list[list[str] | None] = []
-        for q in self.queries:
-            titles, prf = shown_items(q.text, shown.get(q.id, []), terms.get(q.id, []), self.setup.prompt, checker, brands)
-            out.append(answer_choices(titles + ([prf] if prf else []), self.setup.prompt.n_expansions,
-                                      self.setup.answer_prefix) or None)
-        return out
+        return [allowed_answers(q.text, shown.get(q.id, []), terms.get(q.id, []), self.setup.prompt, checker, brands,
+                                self.setup.answer_prefix) for q in self.queries]
 
     def callback(self, recorder: Any) -> Any:
         """A transformers callback: evaluates at the start and every ``every`` steps, logging the row
