@@ -54,6 +54,30 @@ def test_answer_choices_are_every_ordered_list_of_distinct_items() -> None:
     assert answer_choices(["x"], 3, "") == ['["x"]'] and answer_choices([], 3, '["') == []
 
 
+def test_allowed_answers_never_pair_items_that_break_a_rule_together(world: Dataset) -> None:
+    """Two near-identical listings' titles each pass the rules alone; a list holding both breaks
+    near_duplicate_other, so it is not among the choices (the 0.05 violations of leser_shown on world_esci)."""
+    from leser_bench.policy.choices import allowed_answers
+    from leser_bench.policy.prompting import PromptConfig
+    from leser_bench.policy.rules import PhraseIndex, RuleChecker, RulesConfig
+
+    base = world.products[0]
+    twins = [replace(base, id="a", title="stainless steel electric kettle 1.7 l cordless"),
+             replace(base, id="b", title="stainless steel electric kettle 1.7 l, cordless"),
+             replace(base, id="c", title="glass tea pot with infuser")]
+    prompt, brands = PromptConfig(n_expansions=3, debrand=True), PhraseIndex([])
+    strict, lax = RuleChecker(RulesConfig()), RuleChecker(RulesConfig(near_duplicate_other=False))
+    titles, prf = shown_items("kettle", twins, [], prompt, strict, brands)
+    assert len(titles) == 3 and prf is None  # every item passes alone
+    allowed = allowed_answers("kettle", twins, [], prompt, strict, brands, '["')
+    assert set(allowed) < set(answer_choices(titles, 3, '["'))
+    assert not any(titles[0] in a and titles[1] in a for a in allowed)
+    assert all(strict.check("kettle", json.loads('["' + a), brands).violations["near_duplicate_other"] == 0
+               for a in allowed)
+    assert {'%s"]' % t for t in titles} <= set(allowed) and f'{titles[0]}", "{titles[2]}"]' in allowed
+    assert allowed_answers("kettle", twins, [], prompt, lax, brands, '["') == answer_choices(titles, 3, '["')
+
+
 def test_the_backend_writes_only_allowed_completions_greedy_and_sampled(tiny_model: Path, tmp_path: Path) -> None:
     """A random tiny model writes one of its prompt's choices, token for token, and stops; a choice longer than
     max_new_tokens is never written; a prompt without choices is unconstrained."""

@@ -3,14 +3,14 @@
 The items are the shown results' titles as the prompt shows them, without their brand, that the
 platform rules accept, and the prompt's PRF terms (catalogue brands left out) as one more item. SFT's
 ``context_titles`` targets are built from them; with ``constrain: shown`` the prompted policy may only
-write a JSON list of 1..``n_expansions`` distinct items (any order), so the decoding cannot break the
-format, length or brand rules: the policy's job becomes choosing among what it sees.
+write a JSON list of 1..``n_expansions`` distinct items (any order) that pass the rules together, so the decoding cannot break
+the format, length, brand or near-duplicate rules: the policy's job becomes choosing among what it sees.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import permutations
 from typing import Any
@@ -47,13 +47,20 @@ def allowed_answers(query: str, shown: Sequence[Product], terms: Sequence[str], 
                     checker: RuleChecker, brands: PhraseIndex, answer_prefix: str) -> list[str] | None:
     """The completions ``constrain: shown`` allows for one query (None: nothing to choose, decoded free)."""
     titles, prf = shown_items(query, shown, terms, prompt, checker, brands)
-    return answer_choices(titles + ([prf] if prf else []), prompt.n_expansions, answer_prefix) or None
+    items = titles + ([prf] if prf else [])
+    return answer_choices(items, prompt.n_expansions, answer_prefix,
+                          keep=lambda option: checker.check(query, option, brands).kept == option) or None
 
 
-def answer_choices(items: Sequence[str], n_expansions: int, answer_prefix: str) -> list[str]:
-    """Every completion (after ``answer_prefix``) that writes a JSON list of 1..n distinct items."""
-    return [completion(list(option), answer_prefix)
-            for n in range(1, min(n_expansions, len(items)) + 1) for option in permutations(items, n)]
+def answer_choices(items: Sequence[str], n_expansions: int, answer_prefix: str,
+                   keep: Callable[[list[str]], bool] | None = None) -> list[str]:
+    """Every completion (after ``answer_prefix``) that writes a JSON list of 1..n distinct items.
+
+    ``keep`` filters the lists as a whole: items that each pass the rules can still break one together
+    (``near_duplicate_other``: two near-identical listings' titles), and such a list is not offered.
+    """
+    options = (list(option) for n in range(1, min(n_expansions, len(items)) + 1) for option in permutations(items, n))
+    return [completion(option, answer_prefix) for option in options if keep is None or keep(option)]
 
 
 def answer_text(expansions: list[str]) -> str:
