@@ -72,3 +72,23 @@ def test_the_monitor_watches_without_changing_the_training(world, retriever: Ret
     last = rows.iloc[-1]
     for name, value in fresh.items():
         assert last[name] == pytest.approx(value, abs=1e-6), name
+
+
+@pytest.mark.slow
+def test_the_curve_of_a_constrained_rollout_training(world, retriever: Retriever, tiny_model: Path,
+                                                     tmp_path: Path) -> None:
+    """issue 15 (found by a 48-step run that stopped at its first curve point): with constrained rollouts the
+    monitor's own prompts are not taken for rollouts, and its numbers are the constrained greedy decoding of
+    the weights at that step, as the evaluation decodes them."""
+    setup = make_setup(world, retriever, tiny_model)
+    settings = GRPOSettings.from_dict({**RUN, "max_completion_length": 40, "constrained_rollouts": True,
+                                       "validation": WATCH})
+    result = train_grpo(setup, settings, tmp_path / "constrained", constrain="shown")
+    rows = pd.read_csv(result.out_dir / "curves.csv").dropna(subset=["valid/R@100"])
+    assert list(rows["step"]) == [0, 2, 3]
+    model, tokenizer = load_policy(str(result.final_dir))
+    monitor = ValidationMonitor(make_setup(world, retriever, tiny_model), ValidationSettings(**WATCH), 40, "shown")
+    fresh = monitor.evaluate(model, tokenizer)
+    for name, value in fresh.items():
+        assert rows.iloc[-1][name] == pytest.approx(value, abs=1e-6), name
+    assert fresh["valid/violation_rate"] == 0  # every validation answer is an allowed one

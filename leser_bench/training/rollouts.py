@@ -7,11 +7,15 @@ computes them) constrain the sampling through transformers' ``prefix_allowed_tok
 optimizes the policy that the evaluation scores. The loss still uses the free model's log-probabilities
 of the sampled tokens (what TRL computes), so the update raises the probability of good allowed
 answers under the unconstrained model. A rollout prompt that is not a training prompt is an error,
-never a silently unconstrained rollout. Transformers generation only (no vLLM).
+never a silently unconstrained rollout. Transformers generation only (no vLLM). The validation monitor
+generates with the same model, its own prompts under its own constraint: it does so inside
+:func:`own_generate`, which lifts the wrapper for that call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from leser_bench.llm.constrained import ChoiceConstraint
@@ -53,4 +57,20 @@ def constrain_rollouts(model: Any, tokenizer: Any, by_prompt: dict[str, list[str
                                                               prompt_length=input_ids.shape[1])
         return original(*args, **kwargs)
 
+    generate.rollouts_unwrapped = original  # type: ignore[attr-defined]
     model.generate = generate
+
+
+@contextmanager
+def own_generate(model: Any) -> Iterator[None]:
+    """``model.generate`` without the rollout wrapper for the duration (a no-op on an unwrapped model)."""
+    wrapper = vars(model).get("generate")
+    original = getattr(wrapper, "rollouts_unwrapped", None)
+    if original is None:
+        yield
+        return
+    model.generate = original
+    try:
+        yield
+    finally:
+        model.generate = wrapper

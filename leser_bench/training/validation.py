@@ -103,6 +103,7 @@ class ValidationMonitor:
     def _generate(self, model: Any, tokenizer: Any) -> list[str]:
         from leser_bench.llm.hf_backend import TransformersBackend  # noqa: PLC0415
         from leser_bench.llm.types import GenerationConfig  # noqa: PLC0415
+        from leser_bench.training.rollouts import own_generate  # noqa: PLC0415
 
         prompts = self.setup.prompts()
         texts = [self.setup.render(prompts[q.id]) for q in self.queries]
@@ -113,9 +114,10 @@ class ValidationMonitor:
         was_training = model.training
         model.eval()
         try:
-            if choices is None:
-                return [g[0].text for g in backend.generate(texts, generation)]
-            return [g[0].text for g in backend.generate(texts, generation, choices=choices)]
+            with own_generate(model):  # not through the constrained-rollouts wrapper: these are not rollouts
+                if choices is None:
+                    return [g[0].text for g in backend.generate(texts, generation)]
+                return [g[0].text for g in backend.generate(texts, generation, choices=choices)]
         finally:
             model.train(was_training)
 
