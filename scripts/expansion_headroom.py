@@ -61,11 +61,11 @@ def main() -> None:
     measures, _ = resolve_all(["R@100", "nDCG@10"], dataset.gains, relevant_grade=ESCI_GRADES["E"], k=100)
     index = build_index(dataset.products, IndexConfig(), cache_root=args.cache)
     shown = search_context(Retriever(index, RetrieverConfig()), queries, args.context_k, dataset.product_index())
-    prf = feedback_context(Retriever(index, RetrieverConfig()), queries, 10)
     titles = {q.id: list(dict.fromkeys(clipped(debranded_title(p, q.text), args.title_words) for p in shown[q.id]))
               for q in queries}
     brands = catalogue_brands(dataset.products)
-    prf = {qid: [t for t in terms if not brands.find([t])] for qid, terms in prf.items()}  # the brand rule
+    # brands left out as written and as stemmed (the prompt's PRF terms are index terms)
+    prf = feedback_context(Retriever(index, RetrieverConfig()), queries, 10, brands)
 
     fixed: dict[str, dict[str, list[str]]] = {
         "prf5": {q.id: [" ".join(prf[q.id][:5])] for q in queries},

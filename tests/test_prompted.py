@@ -237,7 +237,9 @@ def test_debrand_shows_what_the_brand_rule_lets_the_policy_copy(
     messages, _ = expander.prompts(queries)
     shown = search_context(context.retriever, queries, method["prompt"]["context_k"], world.product_index())
     clean_terms = feedback_context(context.retriever, queries, 6, brands)
-    branded = 0
+    assert context.retriever.analyze("Pawsome") == ["pawsom"]  # the index's analyzer, as RM3's terms are written
+    stemmed_brands = {" ".join(context.retriever.analyze(b)) for b in brands.phrases.values()}
+    branded = stemmed_in_rm3 = 0
     for query, chat in zip(queries, messages):
         text = chat[-1]["content"]
         for product in shown[query.id]:
@@ -249,7 +251,12 @@ def test_debrand_shows_what_the_brand_rule_lets_the_policy_copy(
         assert "associates with this query: " + ", ".join(clean_terms[query.id]) in text
         rm3 = context.retriever.feedback_terms(query.text, {**PROMPT_PRF, "fb_terms": 30})
         assert set(clean_terms[query.id]) <= set(rm3) - set(query.text.lower().split())
+        # RM3's terms are Porter stems: a stemmed brand ("pawsom") searches as the brand does
+        assert not set(clean_terms[query.id]) & stemmed_brands, (query.text, clean_terms[query.id])
+        assert not set(clean_terms[query.id]) & set(context.retriever.analyze(query.text))
+        stemmed_in_rm3 += bool(set(rm3) & stemmed_brands)
     assert branded  # the test saw titles that lost their brand
+    assert stemmed_in_rm3  # ... and stemmed brands among RM3's terms that the prompt then left out
 
 
 def test_title_words_shows_the_head_of_each_title_and_changes_nothing_when_unset() -> None:

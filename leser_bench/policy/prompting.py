@@ -151,17 +151,30 @@ PROMPT_PRF = {"method": "rm3", "fb_terms": 10, "fb_docs": 10, "original_query_we
 def feedback_context(retriever: object, queries: Sequence[Query], n: int,
                      brands: PhraseIndex | None = None) -> dict[str, list[str]]:
     """The ``n`` heaviest RM3 feedback terms of each raw query, the query's own words left out (and, with
-    ``brands``, every term the brand rule reads as a catalogue brand)."""
+    ``brands``, every catalogue brand).
+
+    The terms are index terms, Porter-stemmed ("pawsom", "chefmat"), so the query's words and the brands are
+    compared in the index's own analyzed form (``retriever.analyze``) as well as as written: a stemmed
+    brand searches exactly like the brand, and the brand rule, which reads words as written, cannot see it.
+    """
     if n <= 0:
         return {q.id: [] for q in queries}
+    stemmed_brands = _stemmed(retriever, brands) if brands else None
     out = {}
     for q in queries:
-        own = set(q.text.lower().split())
+        own = set(q.text.lower().split()) | set(retriever.analyze(q.text))  # type: ignore[attr-defined]
         extra = 10 if brands else 0  # room for the brands left out
         weights = retriever.feedback_terms(q.text, {**PROMPT_PRF, "fb_terms": max(10, n + len(own) + extra)})  # type: ignore[attr-defined]
         ordered = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
-        out[q.id] = [t for t, _ in ordered if t.lower() not in own and not (brands and brands.find([t]))][:n]
+        out[q.id] = [t for t, _ in ordered if t.lower() not in own
+                     and not (brands and (brands.find([t]) or stemmed_brands.find([t])))][:n]  # type: ignore[union-attr]
     return out
+
+
+def _stemmed(retriever: object, brands: PhraseIndex) -> PhraseIndex:
+    """The brands as the index's analyzer writes them (a brand made only of stop words is left out)."""
+    analyze = retriever.analyze  # type: ignore[attr-defined]
+    return PhraseIndex(" ".join(stems) for phrase in brands.phrases.values() if (stems := analyze(phrase)))
 
 
 def debranded_title(product: Product, query: str) -> str:

@@ -99,6 +99,7 @@ class Retriever:
             raise FileNotFoundError(f"no Lucene index at {self.index_dir}")
         self._searchers: dict[tuple, Any] = {}
         self._native: NativeSearcher | None = None
+        self._analyzer: Any = None
 
     # -- searchers -------------------------------------------------------------------------
     def _searcher(self, prf: Mapping[str, object] | None = None) -> Any:
@@ -236,6 +237,16 @@ class Retriever:
         """RM3's expanded query model for ``query_text`` (term -> weight), as Pyserini computes it."""
         terms = self._searcher(prf).get_feedback_terms(self._clean(query_text)) if prf.get("method") == "rm3" else None
         return {str(t): float(w) for t, w in (terms or {}).items()}
+
+    def analyze(self, text: str) -> list[str]:
+        """``text`` as the index reads it (Pyserini's default Lucene English analyzer: lower case, stop words
+        out, Porter stems): the form RM3's feedback terms come in ("pawsom" for the brand Pawsome)."""
+        if self._analyzer is None:
+            ensure_java()
+            from pyserini.analysis import Analyzer, get_lucene_analyzer  # noqa: PLC0415 - starts the JVM
+
+            self._analyzer = Analyzer(get_lucene_analyzer())
+        return [str(t) for t in self._analyzer.analyze(text)]
 
     def close(self) -> None:
         for searcher in self._searchers.values():
