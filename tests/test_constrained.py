@@ -150,6 +150,8 @@ def test_constrain_is_checked_before_any_work(world: Dataset, world_index: Path,
         build_expander(method_with(context, constrain="copy"), context)
     with pytest.raises(ConfigError, match="needs something shown"):
         build_expander(method_with(context, "zero_shot", constrain="shown", prompt={"prf_terms": 0}), context)
+    with pytest.raises(ConfigError, match="needs prompt.debrand"):
+        build_expander(method_with(context, constrain="shown", prompt={"debrand": False}), context)
     with pytest.raises(ConfigError, match="only the JSON list"):
         build_expander(method_with(context, constrain="shown", prompt={"reasoning": True}), context)
     leser = replace(context, config=compose_config("+experiment=leser", f"cache_dir={context.cache_dir}"))

@@ -156,6 +156,10 @@ def check_constraint(config: PromptedConfig, key: str) -> None:
     if config.prompt.reasoning or config.answer_prefix not in ("", "[", '["'):
         raise ConfigError(f"{key}.constrain=shown: the answer must be only the JSON list (prompt.reasoning: false, "
                           f"answer_prefix '', '[' or '[\"'; got {config.answer_prefix!r})")
+    if config.prompt.prf_terms and not config.prompt.debrand:
+        raise ConfigError(f"{key}.constrain=shown with prompt.prf_terms needs prompt.debrand: true (RM3's terms are "
+                          "stemmed, and a stemmed brand such as 'pawsom' searches as the brand does but is invisible "
+                          "to the brand rule, which reads words as written; debrand leaves them out)")
     if config.few_shot is not None:
         raise ConfigError(f"{key}.constrain=shown: few-shot prompts are not constrained (their examples' answers "
                           "are not shown items); drop few_shot or constrain")
