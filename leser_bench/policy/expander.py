@@ -56,6 +56,7 @@ class PromptedExpander:
         self.checker = RuleChecker(config.rules)
         self._context = context
         self._brands: PhraseIndex | None = None
+        self._shown_memo: tuple[tuple, tuple[dict[str, Any], dict[str, list[str]]]] | None = None
 
     @property
     def brands(self) -> PhraseIndex:
@@ -81,13 +82,17 @@ class PromptedExpander:
                                 self.brands, cfg.answer_prefix) for q in queries]
 
     def _shown(self, queries: Sequence[Query]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-        """The search context and PRF terms the prompt shows for each query."""
-        cfg = self.config
-        contexts = search_context(self._context.retriever, queries, cfg.prompt.context_k,
-                                  self._context.dataset.product_index()) if cfg.prompt.context_k else {}
-        terms = feedback_context(self._context.retriever, queries, cfg.prompt.prf_terms,
-                                 self.brands if cfg.prompt.debrand else None)
-        return contexts, terms
+        """The search context and PRF terms the prompt shows for each query (the last batch's are kept:
+        a constrained ``expand`` asks for them twice, for the prompts and for the choices)."""
+        key = tuple((q.id, q.text) for q in queries)
+        if self._shown_memo is None or self._shown_memo[0] != key:
+            cfg = self.config
+            contexts = search_context(self._context.retriever, queries, cfg.prompt.context_k,
+                                      self._context.dataset.product_index()) if cfg.prompt.context_k else {}
+            terms = feedback_context(self._context.retriever, queries, cfg.prompt.prf_terms,
+                                     self.brands if cfg.prompt.debrand else None)
+            self._shown_memo = (key, (contexts, terms))
+        return self._shown_memo[1]
 
     def examples_for(self, query: Query) -> list[Example]:
         if self.config.few_shot is None:

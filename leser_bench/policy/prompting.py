@@ -159,22 +159,22 @@ def feedback_context(retriever: object, queries: Sequence[Query], n: int,
     """
     if n <= 0:
         return {q.id: [] for q in queries}
-    stemmed_brands = _stemmed(retriever, brands) if brands else None
+    excluded = _written_and_stemmed(retriever, brands) if brands else None
     out = {}
     for q in queries:
         own = set(q.text.lower().split()) | set(retriever.analyze(q.text))  # type: ignore[attr-defined]
         extra = 10 if brands else 0  # room for the brands left out
         weights = retriever.feedback_terms(q.text, {**PROMPT_PRF, "fb_terms": max(10, n + len(own) + extra)})  # type: ignore[attr-defined]
         ordered = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
-        out[q.id] = [t for t, _ in ordered if t.lower() not in own
-                     and not (brands and (brands.find([t]) or stemmed_brands.find([t])))][:n]  # type: ignore[union-attr]
+        out[q.id] = [t for t, _ in ordered if t.lower() not in own and not (excluded and excluded.find([t]))][:n]
     return out
 
 
-def _stemmed(retriever: object, brands: PhraseIndex) -> PhraseIndex:
-    """The brands as the index's analyzer writes them (a brand made only of stop words is left out)."""
+def _written_and_stemmed(retriever: object, brands: PhraseIndex) -> PhraseIndex:
+    """The brands as written and as the index's analyzer writes them (a brand of stop words only has no stem)."""
     analyze = retriever.analyze  # type: ignore[attr-defined]
-    return PhraseIndex(" ".join(stems) for phrase in brands.phrases.values() if (stems := analyze(phrase)))
+    stemmed = (" ".join(stems) for phrase in brands.phrases.values() if (stems := analyze(phrase)))
+    return PhraseIndex([*brands.phrases.values(), *stemmed])
 
 
 def debranded_title(product: Product, query: str) -> str:
