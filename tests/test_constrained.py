@@ -173,3 +173,20 @@ def test_vllm_refuses_choices_rather_than_ignoring_them() -> None:
     with pytest.raises(ModelLoadError, match="transformers backend only"):
         backend.generate(["q"], GenerationConfig(), choices=[["a"]])
     assert json.dumps(None) == "null"
+
+
+@pytest.mark.slow
+def test_a_query_with_nothing_to_choose_keeps_the_raw_query(world: Dataset, world_index: Path, tmp_path: Path,
+                                                            smollm2_models: Path) -> None:
+    """Before: a query for which the engine showed nothing rule-abiding was decoded free under the constraint
+    (the 4 violations of leser_shown on validation); now it is not generated for and keeps the raw query."""
+    from leser_bench.data.records import Query
+
+    context = make_context(world, world_index, fresh_cache(tmp_path, smollm2_models))
+    constrained = build_expander(method_with(context, constrain="shown"), context)
+    queries = [world.split("test").queries[0], Query("nothing", "zqxv wpfk")]
+    assert constrained.choices(queries)[1] is None and constrained.choices(queries)[0]
+    first, nothing = constrained.expand(queries)
+    assert first.texts and first.generated_tokens > 0 and not first.fell_back
+    assert nothing.is_identity and nothing.fell_back and nothing.generated_tokens == 0 and not nothing.raw_output
+    assert not any(nothing.violations.values())

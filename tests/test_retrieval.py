@@ -120,3 +120,72 @@ def test_config_errors_name_the_key() -> None:
         RetrieverConfig(combine="sum")
     with pytest.raises(ValueError, match="k must be > 0"):
         Retriever.search(Retriever.__new__(Retriever), [], k=0)
+
+
+RM3_SMALL = {"method": "rm3", "fb_terms": 5, "fb_docs": 3, "original_query_weight": 0.5}
+
+
+def _pyserini_rm3(index_dir: Path, text: str, k: int) -> dict[str, float]:
+    from pyserini.search.lucene import LuceneSearcher
+
+    native = LuceneSearcher(str(index_dir))
+    native.set_bm25(0.9, 0.4)
+    native.set_rm3(5, 3, 0.5)
+    hits = native.batch_search([text], ["q"], k=k, threads=1, fields={"contents": 1.0, "title": 1.0})["q"]
+    native.close()
+    return {h.docid: h.score for h in hits}
+
+
+def test_expansion_prf_runs_pyserini_rm3_on_the_combined_query(index_dir: Path) -> None:
+    r = Retriever(index_dir, RetrieverConfig(expansion_prf=RM3_SMALL))
+    q = Query("q", "sofa")
+    run = r.search([Expansion(query=q, texts=["couch"]), Expansion(query=Query("id", "sofa"))], k=10)
+    # the text expansion: Pyserini's RM3 on "sofa sofa couch"; the identity expansion: plain BM25, no PRF
+    assert run["q"] == {d: pytest.approx(s) for d, s in _pyserini_rm3(index_dir, "sofa sofa couch", 10).items()}
+    plain = Retriever(index_dir, RetrieverConfig())
+    assert run["id"] == plain.search([Expansion(query=Query("id", "sofa"))], k=10)["id"]
+    assert run["q"] != plain.search([Expansion(query=q, texts=["couch"])], k=10)["q"]
+    r.close(), plain.close()
+
+
+def test_an_expansion_with_prf_and_texts_keeps_its_texts(retriever: Retriever, index_dir: Path) -> None:
+    """Before: the texts of an expansion that also asked for PRF were silently dropped."""
+    run = retriever.search([Expansion(query=Query("q", "sofa"), texts=["couch"], prf=RM3_SMALL)], k=10)["q"]
+    assert run == {d: pytest.approx(s) for d, s in _pyserini_rm3(index_dir, "sofa sofa couch", 10).items()}
+    rrf = Retriever(index_dir, RetrieverConfig(combine="rrf"))
+    with pytest.raises(ValueError, match="'q'.*combine=concat"):
+        rrf.search([Expansion(query=Query("q", "sofa"), texts=["couch"], prf=RM3_SMALL)], k=10)
+    rrf.close()
+
+
+def test_query_head_keeps_the_raw_querys_top_on_every_expanded_ranking(index_dir: Path) -> None:
+    plain = Retriever(index_dir, RetrieverConfig())
+    headed = Retriever(index_dir, RetrieverConfig(query_head=1))
+    q = Query("q", "leather sofa")
+    raw = plain.search([Expansion(query=q)], k=10)["q"]
+    expanded = plain.search([Expansion(query=q, texts=["velvet couch green soft"] * 3)], k=10)["q"]
+    first_raw, first_expanded = (max(r, key=r.get) for r in (raw, expanded))
+    assert first_raw != first_expanded  # the expansion alone would move the query's best product down
+    run = headed.search([Expansion(query=q, texts=["velvet couch green soft"] * 3), Expansion(query=Query("i", q.text))],
+                        k=10)
+    ranked = sorted(run["q"], key=run["q"].get, reverse=True)
+    assert ranked[0] == first_raw
+    # the rest is the expanded ranking, in its order, without the head's product
+    assert ranked[1:] == [d for d in sorted(expanded, key=expanded.get, reverse=True) if d != first_raw][:9]
+    assert run["i"] == raw  # identity is not an expanded ranking: untouched
+    plain.close(), headed.close()
+
+
+def test_stage_settings_are_checked_and_described() -> None:
+    with pytest.raises(ValueError, match="query_head"):
+        RetrieverConfig(query_head=-1)
+    with pytest.raises(ValueError, match="expansion_prf.method"):
+        RetrieverConfig(expansion_prf={"method": "bm25"})
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['fb_term'\]"):
+        RetrieverConfig(expansion_prf={"method": "rm3", "fb_term": 5})
+    with pytest.raises(ValueError, match="combine=concat"):
+        RetrieverConfig(expansion_prf=RM3_SMALL, combine="rrf")
+    described = RetrieverConfig(expansion_prf=RM3_SMALL, query_head=10).describe()
+    assert "then RM3 (fb_terms=5, fb_docs=3, original_query_weight=0.5) on the combined query" in described
+    assert "raw query's top 10" in described
+    assert RetrieverConfig().ranking_identity() != RetrieverConfig(query_head=10).ranking_identity()

@@ -45,7 +45,8 @@ def prf_item(terms: list[str], query: str, checker: RuleChecker, brands: Any) ->
 
 def allowed_answers(query: str, shown: Sequence[Product], terms: Sequence[str], prompt: PromptConfig,
                     checker: RuleChecker, brands: PhraseIndex, answer_prefix: str) -> list[str] | None:
-    """The completions ``constrain: shown`` allows for one query (None: nothing to choose, decoded free)."""
+    """The completions ``constrain: shown`` allows for one query (None: nothing to choose — the evaluation keeps
+    the raw query, training rollouts sample it free and the reward judges it)."""
     titles, prf = shown_items(query, shown, terms, prompt, checker, brands)
     items = titles + ([prf] if prf else [])
     return answer_choices(items, prompt.n_expansions, answer_prefix,

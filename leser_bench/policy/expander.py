@@ -75,7 +75,8 @@ class PromptedExpander:
         return messages, per_query
 
     def choices(self, queries: Sequence[Query]) -> list[list[str] | None]:
-        """Each query's allowed completions under ``constrain: shown`` (None: nothing shown, decoded free)."""
+        """Each query's allowed completions under ``constrain: shown`` (None: nothing to choose; ``expand`` then
+        keeps the raw query)."""
         cfg = self.config
         contexts, terms = self._shown(queries)
         return [allowed_answers(q.text, contexts.get(q.id, ()), terms.get(q.id, ()), cfg.prompt, self.checker,
@@ -107,17 +108,25 @@ class PromptedExpander:
         return expansion_from_output(base, text, self.checker, self.brands)
 
     def expand(self, queries: Sequence[Query]) -> list[Expansion]:
+        """Under ``constrain: shown`` a query with nothing rule-abiding to choose is not generated for: it
+        falls back to the raw query (decoding it free could break a rule the constraint exists to keep)."""
         messages, context_seconds = self.prompts(queries)  # a subclass's own prompts (query2doc) count here
         prompts = [self.prompt_for(m) for m in messages]
         choices = self.choices(queries) if self.config.constrain else None
-        generations = common.generate_all(self.backend, prompts, self.config.generation, self.config.chunk_size,
-                                          desc=f"{self.name}: generate", choices=choices)
+        todo = [i for i in range(len(queries)) if choices is None or choices[i] is not None]
+        generations = common.generate_all(self.backend, [prompts[i] for i in todo], self.config.generation,
+                                          self.config.chunk_size, desc=f"{self.name}: generate",
+                                          choices=None if choices is None else [choices[i] for i in todo])
+        generated = dict(zip(todo, generations, strict=True))
         out = []
-        for query, generation in zip(queries, generations, strict=True):
+        for i, query in enumerate(queries):
             started = time.perf_counter()
-            base = Expansion(query=query, generated_tokens=generation.n_tokens)
-            expansion = self.to_expansion(base, self.config.answer_prefix + generation.text)
-            expansion.seconds = generation.seconds + context_seconds + time.perf_counter() - started
+            if i not in generated:
+                out.append(Expansion(query=query, fell_back=True, seconds=context_seconds))
+                continue
+            base = Expansion(query=query, generated_tokens=generated[i].n_tokens)
+            expansion = self.to_expansion(base, self.config.answer_prefix + generated[i].text)
+            expansion.seconds = generated[i].seconds + context_seconds + time.perf_counter() - started
             out.append(expansion)
         return out
 

@@ -7,6 +7,12 @@ How a query and its expansions become a ranking is decided here, by config:
 - ``rrf``: one search for the original query and one per expansion, fused by reciprocal rank
   (``score = sum_i w_i / (rrf_k + rank_i)``, the original query weighted ``rrf_query_weight``).
 
+Two optional stages (off by default): ``expansion_prf`` runs the engine's own PRF (RM3 or
+Rocchio) on a text expansion's combined query — the rewrite widens the first pass, the engine's
+feedback follows, as PyTerrier places RM3 between two retrievals — and ``query_head`` keeps the raw
+query's own first ``query_head`` results on top of every expanded ranking (expansion as a recall
+channel: the first page is the query's, the expansion fills the rest).
+
 Expansions that ask for pseudo-relevance feedback (``Expansion.prf``) run Pyserini's own RM3 or
 Rocchio on a searcher configured for it. All searches of one call go through one
 ``batch_search`` per searcher and chunk. Every string is sanitised first (:mod:`.sanitize`).
@@ -37,6 +43,10 @@ from leser_bench.retrieval.sanitize import sanitize_query
 Run = dict[str, dict[str, float]]
 COMBINE_MODES = ("concat", "rrf")
 PRF_METHODS = ("rm3", "rocchio")
+#: each PRF method's parameters (Pyserini's set_rm3 / set_rocchio keywords, as _configure_prf reads them).
+PRF_PARAMETERS = {"rm3": ("fb_terms", "fb_docs", "original_query_weight"),
+                  "rocchio": ("top_fb_terms", "top_fb_docs", "bottom_fb_terms", "bottom_fb_docs", "alpha", "beta",
+                              "gamma")}
 _SEP = "\x1f"
 #: RetrieverConfig fields that change how a search is executed, never its result.
 EXECUTION_ONLY = ("chunk_size", "native_threshold")
@@ -59,6 +69,11 @@ class RetrieverConfig:
     chunk_size: int = 1000
     #: ``search_chunks`` of at least this many queries runs Anserini's SearchCollection (0: never).
     native_threshold: int = 1000
+    #: PRF run on every text expansion's combined query (concat only), e.g. {"method": "rm3", "fb_terms": 10,
+    #: "fb_docs": 10, "original_query_weight": 0.5}; None: the combined query is searched as it is.
+    expansion_prf: Mapping[str, object] | None = None
+    #: the raw query's own top ``query_head`` results head every expanded ranking (0: off).
+    query_head: int = 0
 
     def __post_init__(self) -> None:
         if self.combine not in COMBINE_MODES:
@@ -70,6 +85,19 @@ class RetrieverConfig:
             raise ValueError(f"retriever.native_threshold must be >= 0 (0: never), got {self.native_threshold}")
         if not self.field_weights or any(w < 0 for w in self.field_weights.values()):
             raise ValueError(f"retriever.field_weights must be non-empty and >= 0, got {dict(self.field_weights)}")
+        if self.query_head < 0:
+            raise ValueError(f"retriever.query_head must be >= 0 (0: off), got {self.query_head}")
+        if self.expansion_prf is not None:
+            prf = dict(self.expansion_prf)
+            if prf.get("method") not in PRF_METHODS:
+                raise ValueError(f"retriever.expansion_prf.method={prf.get('method')!r}; allowed: {list(PRF_METHODS)}")
+            unknown = set(prf) - {"method", *PRF_PARAMETERS[str(prf["method"])]}
+            if unknown:
+                raise ValueError(f"retriever.expansion_prf: unknown key(s) {sorted(unknown)} for {prf['method']}; "
+                                 f"allowed: {list(PRF_PARAMETERS[str(prf['method'])])}")
+            if self.combine != "concat":
+                raise ValueError("retriever.expansion_prf needs retriever.combine=concat (PRF runs on one combined "
+                                 f"query), got combine={self.combine!r}")
 
     def ranking_identity(self) -> dict[str, Any]:
         """The settings that can change a ranking (cache keys): all but chunk_size and native_threshold."""
@@ -77,6 +105,8 @@ class RetrieverConfig:
         for name in EXECUTION_ONLY:
             values.pop(name)
         values["field_weights"] = dict(self.field_weights)
+        if values["expansion_prf"] is not None:
+            values["expansion_prf"] = dict(values["expansion_prf"])
         return values
 
     def describe(self) -> str:
@@ -86,7 +116,14 @@ class RetrieverConfig:
             if self.combine == "concat"
             else f"RRF (k={self.rrf_k}, query weight {self.rrf_query_weight:g})"
         )
-        return f"BM25 k1={self.k1:g} b={self.b:g} over {weights}; expansions combined by {how}"
+        stages = ""
+        if self.expansion_prf is not None:
+            prf = dict(self.expansion_prf)
+            params = ", ".join(f"{k}={v}" for k, v in prf.items() if k != "method")
+            stages += f", then {str(prf['method']).upper()} ({params}) on the combined query"
+        if self.query_head:
+            stages += f"; the raw query's top {self.query_head} head every expanded ranking"
+        return f"BM25 k1={self.k1:g} b={self.b:g} over {weights}; expansions combined by {how}{stages}"
 
 
 class Retriever:
@@ -184,29 +221,60 @@ class Retriever:
         by_prf: dict[tuple, list[Expansion]] = defaultdict(list)
         text_expansions: list[Expansion] = []
         for e in expansions:
-            if e.prf:
-                by_prf[tuple(sorted(e.prf.items()))].append(e)
+            prf = self._prf_of(e)
+            if prf:
+                by_prf[tuple(sorted(prf.items()))].append(e)
             else:
                 text_expansions.append(e)
         for key, group in by_prf.items():
-            texts = [self._clean(e.query.text) for e in group]
+            texts = [self._combined_text(e) for e in group]
             run.update(self._batch(dict(key), texts, [e.query_id for e in group], k, native))
         if self.config.combine == "concat" or all(not e.texts for e in text_expansions):
             run.update(self._search_concat(text_expansions, k, native))
         else:
             run.update(self._search_rrf(text_expansions, k, native))
+        if self.config.query_head:
+            run = self._with_query_head(run, [e for e in expansions if not e.is_identity], k, native)
         return {e.query_id: run.get(e.query_id, {}) for e in expansions}
 
+    def _prf_of(self, e: Expansion) -> Mapping[str, object] | None:
+        """The PRF an expansion is searched with: its own (PRF methods), else ``expansion_prf`` for one with texts."""
+        if e.prf and e.texts and self.config.combine != "concat":
+            raise ValueError(f"query {e.query_id!r}: an expansion with both PRF and texts is searched as one "
+                             f"combined query, which needs retriever.combine=concat (got {self.config.combine!r})")
+        if e.prf:
+            return e.prf
+        return self.config.expansion_prf if e.texts else None
+
+    def _combined_text(self, e: Expansion) -> str:
+        """The concat mode's one query: the original ``query_repeat`` times, then every expansion text."""
+        query = self._clean(e.query.text)
+        if not e.texts:
+            return query
+        parts = [query] * self.config.query_repeat + [self._clean(t) for t in e.texts]
+        return self._clean(" ".join(p for p in parts if p))
+
     def _search_concat(self, expansions: Sequence[Expansion], k: int, native: bool) -> Run:
-        texts = []
-        for e in expansions:
-            query = self._clean(e.query.text)
-            if e.texts:
-                parts = [query] * self.config.query_repeat + [self._clean(t) for t in e.texts]
-                texts.append(self._clean(" ".join(p for p in parts if p)))
-            else:
-                texts.append(query)
+        texts = [self._combined_text(e) for e in expansions]
         return self._batch(None, texts, [e.query_id for e in expansions], k, native)
+
+    def _with_query_head(self, run: Run, expanded: Sequence[Expansion], k: int, native: bool) -> Run:
+        """Each expanded ranking headed by the raw query's own top ``query_head`` (kept in their order, scored
+        above the rest); the expanded ranking follows without repeats, cut to ``k``."""
+        if not expanded:
+            return run
+        head_n = min(self.config.query_head, k)
+        raw = self._batch(None, [self._clean(e.query.text) for e in expanded], [e.query_id for e in expanded],
+                          head_n, native)
+        out = dict(run)
+        for e in expanded:
+            head = [d for d, _ in sorted(raw.get(e.query_id, {}).items(), key=lambda kv: (-kv[1], kv[0]))]
+            tail = sorted(run.get(e.query_id, {}).items(), key=lambda kv: (-kv[1], kv[0]))
+            in_head = set(head)
+            tail = [(d, s) for d, s in tail if d not in in_head][: k - len(head)]
+            top = max((s for _, s in tail), default=0.0)
+            out[e.query_id] = {**{d: top + len(head) - i for i, d in enumerate(head)}, **dict(tail)}
+        return out
 
     def _search_rrf(self, expansions: Sequence[Expansion], k: int, native: bool) -> Run:
         texts: list[str] = []
