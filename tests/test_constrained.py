@@ -20,7 +20,7 @@ from leser_bench.llm.config import ModelConfig
 from leser_bench.llm.hf_backend import TransformersBackend
 from leser_bench.methods import build_expander
 from leser_bench.policy import llm as llm_common
-from leser_bench.policy.choices import answer_choices, shown_items
+from leser_bench.policy.choices import answer_choices, completion, shown_items
 from leser_bench.policy.prompting import feedback_context, search_context
 from leser_bench.retrieval import IndexConfig, build_index
 
@@ -190,3 +190,30 @@ def test_a_query_with_nothing_to_choose_keeps_the_raw_query(world: Dataset, worl
     assert first.texts and first.generated_tokens > 0 and not first.fell_back
     assert nothing.is_identity and nothing.fell_back and nothing.generated_tokens == 0 and not nothing.raw_output
     assert not any(nothing.violations.values())
+
+
+@pytest.mark.slow
+def test_rm3_terms_is_the_prf_item_a_constrained_policy_may_copy(world: Dataset, world_index: Path, tmp_path: Path,
+                                                                 smollm2_models: Path) -> None:
+    """The model-free row for a policy that always copies the PRF-terms line: its one expansion is exactly one
+    of the constrained policy's allowed answers, and it is searched as that answer would be."""
+    from leser_bench.retrieval import Retriever, RetrieverConfig
+
+    context = make_context(world, world_index, fresh_cache(tmp_path, smollm2_models))
+    queries = world.split("test").queries
+    terms_row = build_expander({"name": "rm3_terms", "kind": "rm3_terms", "n_terms": 6}, context)
+    constrained = build_expander(method_with(context, constrain="shown"), context)
+    expansions = terms_row.expand(queries)
+    assert sum(bool(e.texts) for e in expansions) >= len(queries) - 1
+    for query, expansion, allowed in zip(queries, expansions, constrained.choices(queries)):
+        if expansion.texts:
+            assert len(expansion.texts) == 1 and completion(expansion.texts, '["') in allowed
+            assert not any(constrained.checker.check(query.text, expansion.texts, constrained.brands).violations.values())
+    with_prf = Retriever(world_index, RetrieverConfig(expansion_prf={"method": "rm3"}))
+    e = next(e for e in expansions if e.texts)
+    assert with_prf.search([e], k=20) != context.retriever.search([e], k=20)  # a text expansion: RM3 on top
+    with_prf.close()
+    with pytest.raises(ConfigError, match="methods.rm3_terms.n_terms=0 is impossible"):
+        build_expander({"name": "rm3_terms", "kind": "rm3_terms", "n_terms": 0}, context)
+    with pytest.raises(ConfigError, match="fb_docs"):
+        build_expander({"name": "rm3_terms", "kind": "rm3_terms", "n_terms": 6, "fb_docs": 3}, context)

@@ -61,6 +61,7 @@ BUILTIN: dict[str, str] = {
     "identity": "leser_bench.methods.identity:IDENTITY",
     "rm3": "baselines.prf:RM3",
     "rocchio": "baselines.prf:ROCCHIO",
+    "rm3_terms": "baselines.prf:RM3_TERMS",
     "zero_shot": "baselines.prompted:ZERO_SHOT",
     "few_shot": "baselines.prompted:FEW_SHOT",
     "query2doc": "baselines.prompted:QUERY2DOC",
