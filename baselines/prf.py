@@ -27,7 +27,7 @@ from leser_bench.policy.choices import prf_item
 from leser_bench.policy.llm import check_keys, rules_config
 from leser_bench.policy.prompting import feedback_context
 from leser_bench.policy.rules import PhraseIndex, RuleChecker, catalogue_brands
-from leser_bench.retrieval.retriever import PRF_PARAMETERS, Retriever
+from leser_bench.retrieval.retriever import PRF_PARAMETERS, Retriever, check_prf_values
 
 RM3_KEYS = PRF_PARAMETERS["rm3"]
 ROCCHIO_KEYS = PRF_PARAMETERS["rocchio"]
@@ -53,24 +53,11 @@ def _params(method_cfg: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any
     return {key: method_cfg[key] for key in keys if key in method_cfg}
 
 
-#: parameter -> (lowest allowed, highest allowed or None)
-_RANGES: dict[str, tuple[float, float | None]] = {
-    "fb_terms": (1, None), "fb_docs": (1, None), "original_query_weight": (0.0, 1.0),
-    "top_fb_terms": (1, None), "top_fb_docs": (1, None), "bottom_fb_terms": (0, None), "bottom_fb_docs": (0, None),
-    "alpha": (0.0, None), "beta": (0.0, None), "gamma": (0.0, None),
-}
-
-
 def _check(method_cfg: Mapping[str, Any], keys: Sequence[str]) -> None:
-    name = method_cfg.get("name")
-    for key in keys:
-        if key not in method_cfg:
-            continue
-        value = method_cfg[key]
-        low, high = _RANGES[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low or (high is not None and value > high):
-            allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-            raise ConfigError(f"methods.{name}.{key}={value!r} is impossible; allowed: a number {allowed}")
+    try:
+        check_prf_values(method_cfg, keys, f"methods.{method_cfg.get('name')}")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def check_rm3(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG001
@@ -101,14 +88,13 @@ class PRFTermsExpander:
         self.name, self.n_terms, self.retriever, self.brands, self.checker = name, n_terms, retriever, brands, checker
 
     def expand(self, queries: Sequence[Query]) -> list[Expansion]:
-        out = []
-        for q in tqdm(queries, desc=f"{self.name}: feedback terms", unit="q"):
-            start = time.perf_counter()
-            terms = feedback_context(self.retriever, [q], self.n_terms, self.brands)[q.id]
-            item = prf_item(terms, q.text, self.checker, self.brands)
-            out.append(Expansion(query=q, texts=[item] if item else [], fell_back=item is None,
-                                 seconds=time.perf_counter() - start))
-        return out
+        start = time.perf_counter()
+        # one call: feedback_context analyzes the catalogue's brands once per call, not once per query
+        terms = feedback_context(self.retriever, queries, self.n_terms, self.brands)
+        per_query = (time.perf_counter() - start) / max(1, len(queries))
+        items = {q.id: prf_item(terms[q.id], q.text, self.checker, self.brands) for q in queries}
+        return [Expansion(query=q, texts=[items[q.id]] if items[q.id] else [], fell_back=items[q.id] is None,
+                          seconds=per_query) for q in queries]
 
 
 def check_rm3_terms(method_cfg: Mapping[str, Any], view: Any) -> None:  # noqa: ARG001

@@ -110,6 +110,8 @@ def test_unknown_method_kind_is_refused() -> None:
         ("retriever.expansion_prf={method:rm3,fb_term:5}", ConfigError, "unknown key\\(s\\) \\['fb_term'\\]"),
         ("retriever=bm25_rrf retriever.expansion_prf={method:rm3}", ConfigError, "needs retriever.combine=concat"),
         ("retriever.query_head=-1", ConfigError, "retriever.query_head must be >= 0"),
+        ("retriever.expansion_prf={method:rm3,original_query_weight:1.5}", ConfigError,
+         "retriever.expansion_prf.original_query_weight=1.5 is impossible; allowed: a number in \\[0.0, 1.0\\]"),
         ("dataset.source=nowhere", DataError, "dataset.source='nowhere'.*allowed"),
         ("+dataset.colour_of_sky=blue", DataError, "unknown keys \\['colour_of_sky'\\]"),
         ("baseline=bm42", ConfigError, "baseline='bm42'"),

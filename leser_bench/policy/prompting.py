@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from tqdm.auto import tqdm
+
 from leser_bench.data.records import Product, Query
 from leser_bench.policy.rules import PhraseIndex, RulesConfig, tokens
 
@@ -161,7 +163,7 @@ def feedback_context(retriever: object, queries: Sequence[Query], n: int,
         return {q.id: [] for q in queries}
     excluded = _written_and_stemmed(retriever, brands) if brands else None
     out = {}
-    for q in queries:
+    for q in tqdm(queries, desc="PRF terms", unit="q", disable=len(queries) < 100):
         own = set(q.text.lower().split()) | set(retriever.analyze(q.text))  # type: ignore[attr-defined]
         extra = 10 if brands else 0  # room for the brands left out
         weights = retriever.feedback_terms(q.text, {**PROMPT_PRF, "fb_terms": max(10, n + len(own) + extra)})  # type: ignore[attr-defined]

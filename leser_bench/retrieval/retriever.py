@@ -47,7 +47,27 @@ PRF_METHODS = ("rm3", "rocchio")
 PRF_PARAMETERS = {"rm3": ("fb_terms", "fb_docs", "original_query_weight"),
                   "rocchio": ("top_fb_terms", "top_fb_docs", "bottom_fb_terms", "bottom_fb_docs", "alpha", "beta",
                               "gamma")}
+#: parameter -> (lowest allowed, highest allowed or None)
+PRF_RANGES: dict[str, tuple[float, float | None]] = {
+    "fb_terms": (1, None), "fb_docs": (1, None), "original_query_weight": (0.0, 1.0),
+    "top_fb_terms": (1, None), "top_fb_docs": (1, None), "bottom_fb_terms": (0, None), "bottom_fb_docs": (0, None),
+    "alpha": (0.0, None), "beta": (0.0, None), "gamma": (0.0, None),
+}
 _SEP = "\x1f"
+
+
+def check_prf_values(values: Mapping[str, object], keys: Sequence[str], where: str) -> None:
+    """Each of ``keys`` present in ``values`` is a number in its PRF_RANGES range (ValueError naming
+    ``where.key`` if not): Pyserini would only fail in Java, after the index is built."""
+    for key in keys:
+        if key not in values:
+            continue
+        value = values[key]
+        low, high = PRF_RANGES[key]
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or value < low
+                or (high is not None and value > high)):
+            allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
+            raise ValueError(f"{where}.{key}={value!r} is impossible; allowed: a number {allowed}")
 #: RetrieverConfig fields that change how a search is executed, never its result.
 EXECUTION_ONLY = ("chunk_size", "native_threshold")
 
@@ -95,6 +115,7 @@ class RetrieverConfig:
             if unknown:
                 raise ValueError(f"retriever.expansion_prf: unknown key(s) {sorted(unknown)} for {prf['method']}; "
                                  f"allowed: {list(PRF_PARAMETERS[str(prf['method'])])}")
+            check_prf_values(prf, PRF_PARAMETERS[str(prf["method"])], "retriever.expansion_prf")
             if self.combine != "concat":
                 raise ValueError("retriever.expansion_prf needs retriever.combine=concat (PRF runs on one combined "
                                  f"query), got combine={self.combine!r}")
