@@ -156,6 +156,13 @@ def test_an_expansion_with_prf_and_texts_keeps_its_texts(retriever: Retriever, i
     with pytest.raises(ValueError, match="'q'.*combine=concat"):
         rrf.search([Expansion(query=Query("q", "sofa"), texts=["couch"], prf=RM3_SMALL)], k=10)
     rrf.close()
+    # refused before the first chunk is searched, even when the offending expansion is in the last chunk
+    chunked = Retriever(index_dir, RetrieverConfig(combine="rrf", chunk_size=1))
+    mixed = [Expansion(query=Query("a", "sofa"), texts=["couch"]),
+             Expansion(query=Query("z", "sofa"), texts=["couch"], prf=RM3_SMALL)]
+    with pytest.raises(ValueError, match="'z'"):
+        next(chunked.search_chunks(mixed, k=10))
+    chunked.close()
 
 
 def test_query_head_keeps_the_raw_querys_top_on_every_expanded_ranking(index_dir: Path) -> None:

@@ -226,6 +226,7 @@ class Retriever:
         ids = [e.query_id for e in expansions]
         if len(ids) != len(set(ids)):
             raise ValueError("search: duplicate query ids in one call")
+        self._check_combinable(expansions)
         size, total = self.config.chunk_size, len(expansions)
         if native is None:
             native = 0 < self.config.native_threshold <= total
@@ -258,11 +259,17 @@ class Retriever:
             run = self._with_query_head(run, [e for e in expansions if not e.is_identity], k, native)
         return {e.query_id: run.get(e.query_id, {}) for e in expansions}
 
+    def _check_combinable(self, expansions: Sequence[Expansion]) -> None:
+        """Refuse, before the first chunk is searched, an expansion with both PRF and texts under rrf."""
+        if self.config.combine == "concat":
+            return
+        for e in expansions:
+            if e.prf and e.texts:
+                raise ValueError(f"query {e.query_id!r}: an expansion with both PRF and texts is searched as one "
+                                 f"combined query, which needs retriever.combine=concat (got {self.config.combine!r})")
+
     def _prf_of(self, e: Expansion) -> Mapping[str, object] | None:
         """The PRF an expansion is searched with: its own (PRF methods), else ``expansion_prf`` for one with texts."""
-        if e.prf and e.texts and self.config.combine != "concat":
-            raise ValueError(f"query {e.query_id!r}: an expansion with both PRF and texts is searched as one "
-                             f"combined query, which needs retriever.combine=concat (got {self.config.combine!r})")
         if e.prf:
             return e.prf
         return self.config.expansion_prf if e.texts else None
