@@ -20,17 +20,24 @@ _BLOCK_BYTES = 64 * 2**20
 def bootstrap_means(data: np.ndarray, n_bootstrap: int, rng: np.random.Generator) -> np.ndarray:
     """(n_bootstrap, k) means of ``data`` (n, k) over resamples of its n rows with replacement.
 
-    Each resample is a row of counts (how often each query is drawn); means = counts @ data / n.
+    Each resample is a row of counts (how often each query is drawn); means = counts @ column / n, one
+    matrix-vector product per column. Why not one matrix product for all columns (measured): BLAS's
+    blocked kernels sum a column in an order that depends on its position in the matrix, so two methods
+    with identical per-query scores got bootstrap means one ulp apart, and a BCa interval (which counts
+    the resamples below the mean) differed visibly (0.5519 vs 0.55 on 30 queries); column by column the
+    result depends on the column alone, and is not slower (10,000 x 80, 2,000 resamples: 0.45 s vs 0.75 s).
     """
     x = np.asarray(data, dtype=np.float64)
     n, k = x.shape
     out = np.empty((n_bootstrap, k))
+    columns = [np.ascontiguousarray(x[:, j]) for j in range(k)]
     block = max(1, min(n_bootstrap, _BLOCK_BYTES // (8 * n)))
     for start in range(0, n_bootstrap, block):
         b = min(block, n_bootstrap - start)
         idx = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
         counts = np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
-        out[start:start + b] = counts @ x / n
+        for j, column in enumerate(columns):
+            out[start:start + b, j] = counts @ column / n
     return out
 
 
@@ -62,7 +69,10 @@ def mean_ci(data: np.ndarray, boot: np.ndarray, level: float, method: str) -> tu
         a1 = np.full(k, alpha)
         a2 = np.full(k, 1.0 - alpha)
     elif method == "bca":
-        below = np.count_nonzero(boot < theta, axis=0) + np.count_nonzero(boot <= theta, axis=0)
+        # a resample mean equal to the mean (common for discrete measures on few queries) counts half; "equal"
+        # allows rounding (the two are summed in different orders), else z0 would follow the last bit
+        tol = 1e-12 * np.maximum(1.0, np.abs(theta))
+        below = np.count_nonzero(boot < theta - tol, axis=0) + np.count_nonzero(boot <= theta + tol, axis=0)
         z0 = ndtri(below / (2.0 * boot.shape[0]))
         jack = (x.sum(axis=0) - x) / (n - 1)  # leave-one-out means, (n, k)
         u = (n - 1) * (jack.mean(axis=0) - jack)
